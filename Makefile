@@ -1,0 +1,28 @@
+# Set-up is part of every target: a fresh clone needs only Python 3.11 and pip.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The official MediaPipe face landmarker; a checkout beside ../shared finds it there.
+export RDFACE_FACE_LANDMARKER ?= $(abspath $(wildcard ../shared/models/face_landmarker.task))
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: install  ## simulate -> build -> load on the embedded default (CPU, about a minute)
+	$(BIN)/rdface demo
+
+test: install  ## the test suite (offline, 2 workers)
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -n 2 -q
+
+bench: install  ## speed figures for benchmarks/README.md
+	$(BIN)/python benchmarks/build_speed.py
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache .hypothesis *.egg-info

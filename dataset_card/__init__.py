@@ -1,0 +1,1 @@
+"""The RDFace dataset card template (rendered by :mod:`rdface_hf.card`)."""

@@ -1,0 +1,1 @@
+"""One module per ``rdface`` command: ``register(subparsers)`` adds it."""

@@ -1,0 +1,163 @@
+"""Image checks and normalisation: one source file in, clean 8-bit RGB out.
+
+- the EXIF orientation is applied, then every metadata block (EXIF, GPS,
+  ICC, XMP, text chunks) is dropped: the output carries pixels only;
+- an embedded ICC profile is honoured (pixels converted to sRGB) first;
+- CMYK, RGBA/LA (composited on white), palette, 16-bit and greyscale
+  sources become 8-bit RGB;
+- decompression bombs (over :data:`MAX_PIXELS`) are refused from the header,
+  before any pixel is decoded; truncated files are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+MAX_PIXELS = 50_000_000  # 50 megapixels
+MIN_SIDE = 64  # smaller images are kept with a warning
+NEAR_DUPLICATE_DISTANCE = 6  # perceptual-hash Hamming distance (of 64 bits) for a near-duplicate
+HASH_SIZE = 8
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+class ImageRejected(Exception):
+    """The file cannot become a dataset image; ``str(exc)`` is the reason."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    """A normalised image and what was learnt about its source."""
+
+    pixels: np.ndarray  # (H, W, 3) uint8, RGB
+    source_mode: str
+    source_format: str | None
+    greyscale: bool
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+def _to_srgb(im: Image.Image) -> Image.Image:
+    icc = im.info.get("icc_profile")
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK", "L"):
+        return im
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        dst = ImageCms.createProfile("sRGB")
+        out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(im, src, dst, outputMode=out_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return im  # an unusable profile: keep the pixels as they are
+
+
+def _to_rgb8(im: Image.Image) -> Image.Image:
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        arr = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(arr, mode="L").convert("RGB")
+    if mode == "F":
+        arr = np.asarray(im, dtype=np.float64)
+        top = 1.0 if arr.max() <= 1.0 else 255.0
+        arr = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(arr, mode="L").convert("RGB")
+    if mode == "P":
+        im = im.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return im.convert("RGB")
+
+
+def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
+    """Decode, check and normalise one image file's bytes.
+
+    Raises :class:`ImageRejected` with a short reason for anything that cannot
+    become a dataset image.
+    """
+    if not data:
+        raise ImageRejected("empty file")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError:
+            raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels (decompression bomb)") from None
+        except Image.DecompressionBombWarning:
+            raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels (decompression bomb)") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageRejected(f"unreadable or truncated image ({type(exc).__name__}: {exc})") from None
+        w, h = im.size
+        if w * h > max_pixels:
+            raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels ({w}x{h}, decompression bomb)")
+        if w == 0 or h == 0:
+            raise ImageRejected("image has zero size")
+        source_mode, source_format = im.mode, im.format
+        try:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            im = _to_srgb(im)
+            rgb = _to_rgb8(im)
+            pixels = np.array(rgb, dtype=np.uint8)  # a copy: no metadata travels with an ndarray
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
+            raise ImageRejected(f"unreadable or truncated image ({exc})") from None
+    grey_mode = source_mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+    grey_pixels = bool((pixels[:, :, 0] == pixels[:, :, 1]).all() and (pixels[:, :, 1] == pixels[:, :, 2]).all())
+    return CleanImage(pixels=pixels, source_mode=source_mode, source_format=source_format, greyscale=grey_mode or grey_pixels)
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    """Lossless, metadata-free PNG bytes (deterministic for given pixels)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="RGB").save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def pixel_sha256(pixels: np.ndarray) -> str:
+    """Hash of the decoded pixels and shape: same picture, same hash, any file format."""
+    digest = hashlib.sha256()
+    digest.update(np.asarray(pixels.shape, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(pixels, dtype=np.uint8).tobytes())
+    return digest.hexdigest()
+
+
+def perceptual_hash(pixels: np.ndarray) -> int:
+    """64-bit DCT perceptual hash (``imagehash.phash``) as an integer."""
+    import imagehash
+
+    h = imagehash.phash(Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)), hash_size=HASH_SIZE)
+    bits = np.asarray(h.hash, dtype=np.uint8).ravel()
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def near_duplicate_pairs(hashes: list[int], max_distance: int = NEAR_DUPLICATE_DISTANCE) -> list[tuple[int, int, int]]:
+    """All index pairs (i < j) whose perceptual hashes differ by at most ``max_distance`` bits."""
+    if len(hashes) < 2:
+        return []
+    arr = np.array(hashes, dtype=np.uint64)
+    pairs = []
+    for i in range(len(arr) - 1):
+        x = np.bitwise_xor(arr[i + 1 :], arr[i])
+        dist = np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+        for j in np.nonzero(dist <= max_distance)[0]:
+            pairs.append((i, i + 1 + int(j), int(dist[j])))
+    return pairs

@@ -1,0 +1,362 @@
+"""MediaPipe face landmarks (478 3-D points), face boxes and Procrustes alignment.
+
+The Face Landmarker bundle is resolved, in this order, from
+
+1. an explicit ``model_path`` argument,
+2. the ``RDFACE_FACE_LANDMARKER`` environment variable,
+3. the user cache (``$RDFACE_CACHE`` or ``~/.cache/rdface_hf``),
+4. a download from Google's official URL, checked against a pinned sha256
+   (skipped when ``HF_HUB_OFFLINE`` / ``RDFACE_OFFLINE`` is set).
+
+Landmarks are returned as MediaPipe gives them: ``x`` and ``y`` normalised by
+the image width and height (0..1), ``z`` in roughly the scale of ``x`` (depth,
+smaller is nearer the camera). Boxes are ``[x_min, y_min, x_max, y_max]`` of
+the landmarks, in the same normalised coordinates. No face is a result
+(``None``), never an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from ._errors import RDFaceError
+
+LANDMARKER_ENV = "RDFACE_FACE_LANDMARKER"
+LANDMARKER_URL = (
+    "https://storage.googleapis.com/mediapipe-models/face_landmarker/"
+    "face_landmarker/float16/1/face_landmarker.task"
+)
+LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+LANDMARKER_FILENAME = "face_landmarker.task"
+NUM_LANDMARKS = 478
+
+
+class LandmarkerModelError(RDFaceError):
+    """The face landmarker bundle cannot be found, fetched or verified."""
+
+
+def cache_dir() -> Path:
+    """The user cache folder of rdface_hf (``$RDFACE_CACHE`` overrides)."""
+    if os.environ.get("RDFACE_CACHE"):
+        return Path(os.environ["RDFACE_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rdface_hf"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _offline() -> bool:
+    flags = ("HF_HUB_OFFLINE", "RDFACE_OFFLINE")
+    return any(os.environ.get(f, "").strip().lower() in {"1", "true", "yes", "on"} for f in flags)
+
+
+def download_landmarker(dest: Path, url: str = LANDMARKER_URL, sha256: str = LANDMARKER_SHA256) -> Path:
+    """Fetch the bundle to ``dest`` atomically, refusing a wrong checksum."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".face_landmarker.", dir=dest.parent)
+    os.close(fd)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as fh:  # noqa: S310
+            shutil.copyfileobj(resp, fh)
+        got = _sha256(Path(tmp))
+        if got != sha256:
+            raise LandmarkerModelError(f"downloaded face landmarker has sha256 {got}, expected {sha256}")
+        os.replace(tmp, dest)
+    except OSError as exc:
+        raise LandmarkerModelError(
+            f"could not download the face landmarker ({exc}); set {LANDMARKER_ENV} to a local face_landmarker.task"
+        ) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dest
+
+
+def resolve_landmarker_model(model_path: str | os.PathLike | None = None, *, download: bool = True) -> Path:
+    """Return the path of the face landmarker bundle (see module docstring)."""
+    for source, candidate in (("argument", model_path), (LANDMARKER_ENV, os.environ.get(LANDMARKER_ENV))):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise LandmarkerModelError(f"face landmarker from {source} not found: {path}")
+            return path
+    cached = cache_dir() / LANDMARKER_FILENAME
+    if cached.is_file():
+        if _sha256(cached) == LANDMARKER_SHA256:
+            return cached
+        cached.unlink()  # a corrupt cache entry is re-fetched, never used
+    if not download or _offline():
+        raise LandmarkerModelError(
+            f"no face landmarker model: set {LANDMARKER_ENV} to the path of face_landmarker.task "
+            f"(offline, nothing cached at {cached})"
+        )
+    return download_landmarker(cached)
+
+
+@dataclass(frozen=True)
+class FaceLandmarks:
+    """One detected face: 478x3 landmarks and their box, both normalised."""
+
+    points: np.ndarray  # (478, 3) float32: x, y in 0..1 of width/height, z relative depth
+    box: np.ndarray  # (4,) float32: x_min, y_min, x_max, y_max (normalised)
+    width: int
+    height: int
+    blendshapes: dict[str, float] | None = None
+
+    def pixels(self) -> np.ndarray:
+        """(478, 2) float64 landmark positions in pixels."""
+        return self.points[:, :2].astype(np.float64) * np.array([self.width, self.height], dtype=np.float64)
+
+    def box_pixels(self) -> np.ndarray:
+        return self.box.astype(np.float64) * np.array([self.width, self.height] * 2, dtype=np.float64)
+
+
+def _as_rgb_array(image: np.ndarray | Image.Image | str | os.PathLike) -> np.ndarray:
+    if isinstance(image, (str, os.PathLike)):
+        with Image.open(image) as im:
+            image = im.convert("RGB")
+    if isinstance(image, Image.Image):
+        image = np.asarray(image.convert("RGB"))
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise ValueError(f"expected an RGB image array, got shape {arr.shape}")
+    return np.ascontiguousarray(arr[:, :, :3], dtype=np.uint8)
+
+
+class FaceLandmarker:
+    """MediaPipe Face Landmarker in image mode; use as a context manager.
+
+    >>> with FaceLandmarker() as lm:            # doctest: +SKIP
+    ...     face = lm.detect("photo.jpg")        # FaceLandmarks or None
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike | None = None,
+        *,
+        blendshapes: bool = False,
+        min_detection_confidence: float = 0.5,
+    ) -> None:
+        from mediapipe.tasks.python import vision
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+
+        self.model_path = resolve_landmarker_model(model_path)
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            running_mode=vision.RunningMode.IMAGE,
+            num_faces=1,
+            min_face_detection_confidence=min_detection_confidence,
+            min_face_presence_confidence=min_detection_confidence,
+            output_face_blendshapes=blendshapes,
+        )
+        self._blendshapes = blendshapes
+        self._task = vision.FaceLandmarker.create_from_options(options)
+
+    def detect(self, image: np.ndarray | Image.Image | str | os.PathLike) -> FaceLandmarks | None:
+        import mediapipe as mp
+
+        arr = _as_rgb_array(image)
+        result = self._task.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=arr))
+        if not result.face_landmarks:
+            return None
+        pts = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32)
+        box = np.concatenate([pts[:, :2].min(axis=0), pts[:, :2].max(axis=0)]).astype(np.float32)
+        shapes = None
+        if self._blendshapes and result.face_blendshapes:
+            shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
+        return FaceLandmarks(points=pts, box=box, width=arr.shape[1], height=arr.shape[0], blendshapes=shapes)
+
+    def close(self) -> None:
+        task, self._task = getattr(self, "_task", None), None
+        if task is not None:
+            task.close()
+
+    def __enter__(self) -> "FaceLandmarker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # close before interpreter teardown, not during it
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+# --- process-pool batch API -------------------------------------------------
+
+
+_PROCESS_LANDMARKERS: dict[tuple[str, bool], FaceLandmarker] = {}
+
+
+def close_process_landmarkers() -> None:
+    """Close the landmarkers :func:`worker_landmarker` made in this process.
+
+    Call it after in-process (serial) work: MediaPipe cannot close a task
+    during interpreter teardown. Pool workers end without teardown.
+    """
+    while _PROCESS_LANDMARKERS:
+        _PROCESS_LANDMARKERS.popitem()[1].close()
+
+
+def worker_landmarker(model_path: str, blendshapes: bool = False) -> FaceLandmarker:
+    """One landmarker per process (and per model), created on first use."""
+    key = (str(model_path), bool(blendshapes))
+    if key not in _PROCESS_LANDMARKERS:
+        _PROCESS_LANDMARKERS[key] = FaceLandmarker(model_path, blendshapes=blendshapes)
+    return _PROCESS_LANDMARKERS[key]
+
+
+def _detect_one(args: tuple[str, bool, object]) -> FaceLandmarks | None:
+    model_path, blendshapes, image = args
+    return worker_landmarker(model_path, blendshapes).detect(image)
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS / Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def process_pool(workers: int):
+    """A spawn-based pool: MediaPipe's threads do not survive ``fork``."""
+    import multiprocessing as mp_
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp_.get_context("spawn"))
+
+
+def detect_landmarks(
+    images: Iterable[np.ndarray | Image.Image | str | os.PathLike],
+    *,
+    model_path: str | os.PathLike | None = None,
+    workers: int | None = None,
+    blendshapes: bool = False,
+    progress: bool = True,
+    chunksize: int = 4,
+) -> list[FaceLandmarks | None]:
+    """Detect one face per image over a process pool; ``None`` where no face.
+
+    Results are in input order and do not depend on ``workers``.
+    """
+    from tqdm.auto import tqdm
+
+    images = list(images)
+    model = str(resolve_landmarker_model(model_path))
+    workers = default_workers() if workers is None else workers
+    jobs = [(model, blendshapes, im) for im in images]
+    bar = dict(total=len(jobs), desc="landmarks", unit="img", disable=not progress)
+    if workers <= 1 or len(jobs) <= 1:
+        try:
+            return [_detect_one(j) for j in tqdm(jobs, **bar)]
+        finally:
+            close_process_landmarkers()
+    with process_pool(workers) as pool:
+        return list(tqdm(pool.map(_detect_one, jobs, chunksize=chunksize), **bar))
+
+
+# --- landmark groups ---------------------------------------------------------
+
+
+def _group(connections: Sequence) -> np.ndarray:
+    idx = sorted({c.start for c in connections} | {c.end for c in connections})
+    return np.array(idx, dtype=np.int64)
+
+
+@lru_cache(maxsize=1)
+def landmark_groups() -> dict[str, np.ndarray]:
+    """Indices of the named MediaPipe landmark groups (eyes, brows, lips, ...).
+
+    ``left``/``right`` are the subject's, as MediaPipe names them.
+    """
+    from mediapipe.tasks.python.vision import FaceLandmarksConnections as C
+
+    return {
+        "left_eye": _group(C.FACE_LANDMARKS_LEFT_EYE),
+        "right_eye": _group(C.FACE_LANDMARKS_RIGHT_EYE),
+        "left_eyebrow": _group(C.FACE_LANDMARKS_LEFT_EYEBROW),
+        "right_eyebrow": _group(C.FACE_LANDMARKS_RIGHT_EYEBROW),
+        "left_iris": _group(C.FACE_LANDMARKS_LEFT_IRIS),
+        "right_iris": _group(C.FACE_LANDMARKS_RIGHT_IRIS),
+        "lips": _group(C.FACE_LANDMARKS_LIPS),
+        "nose": _group(C.FACE_LANDMARKS_NOSE),
+        "face_oval": _group(C.FACE_LANDMARKS_FACE_OVAL),
+    }
+
+
+# --- Procrustes ---------------------------------------------------------------
+
+
+def _normalise(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    pts = np.asarray(points, dtype=np.float64)
+    centroid = pts.mean(axis=0)
+    centred = pts - centroid
+    scale = float(np.sqrt((centred**2).sum()))
+    if scale == 0.0:
+        raise ValueError("cannot align a degenerate landmark set (all points equal)")
+    return centred / scale, centroid, scale
+
+
+def procrustes_align(points: np.ndarray, reference: np.ndarray, *, scaling: bool = True) -> np.ndarray:
+    """Align ``points`` (N, d) to ``reference`` (N, d) by translation, rotation
+    (no reflection) and, with ``scaling``, uniform scale; returned in the
+    reference's frame. Works for 2-D and 3-D landmark sets.
+    """
+    x, _, x_scale = _normalise(points)
+    y, y_centroid, y_scale = _normalise(reference)
+    if x.shape != y.shape:
+        raise ValueError(f"shape mismatch: {x.shape} vs {y.shape}")
+    u, s, vt = np.linalg.svd(x.T @ y)
+    d = np.ones(len(s))
+    d[-1] = np.sign(np.linalg.det(u @ vt)) or 1.0
+    rotation = (u * d) @ vt
+    aligned = x @ rotation
+    if scaling:
+        aligned = aligned * float((s * d).sum())  # optimal scale onto unit-norm y
+        return aligned * y_scale + y_centroid
+    return aligned * x_scale + y_centroid
+
+
+def generalized_procrustes(shapes: np.ndarray, *, iterations: int = 10, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """Align a stack of shapes (M, N, d) to their mean; returns (aligned, mean).
+
+    Aligned shapes live in a unit-size, centred frame, so they can be compared
+    or fed to a classifier directly.
+    """
+    shapes = np.asarray(shapes, dtype=np.float64)
+    if shapes.ndim != 3 or len(shapes) == 0:
+        raise ValueError(f"expected (M, N, d) shapes, got {shapes.shape}")
+    mean, _, _ = _normalise(shapes[0])
+    aligned = shapes
+    for _ in range(iterations):
+        aligned = np.stack([procrustes_align(s, mean) for s in shapes])
+        new_mean, _, _ = _normalise(aligned.mean(axis=0))
+        new_mean = procrustes_align(new_mean, mean)
+        new_mean, _, _ = _normalise(new_mean)
+        if np.abs(new_mean - mean).max() < tol:
+            mean = new_mean
+            break
+        mean = new_mean
+    aligned = np.stack([procrustes_align(s, mean) for s in shapes])
+    return aligned, mean

@@ -1,0 +1,325 @@
+"""The builder end to end on real files: validation, normalisation, folds, card."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import condition_row, noise_image, write_release
+from rdface_hf.builder import BuildConfig, build_dataset
+from rdface_hf.cli import main
+from rdface_hf.hub import load_rdface
+
+
+def read_report(out):
+    with open(out / "validation_report.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def build(raw, out, **kw):
+    kw.setdefault("progress", False)
+    kw.setdefault("workers", 1)
+    return build_dataset(BuildConfig(raw=str(raw), out=str(out), **kw))
+
+
+@pytest.fixture
+def built(face_release, tmp_path):
+    out = tmp_path / "rdface"
+    result = build(face_release, out)
+    return face_release, out, result
+
+
+def test_build_accounts_for_every_row_and_loads_every_fold(built):
+    raw, out, result = built
+    report = read_report(out)
+    assert [r["status"] for r in report] == ["accepted"] * 29
+    assert result.accepted == 29 and result.rejected == 0 and result.conditions == 8
+    shards = sorted(p.name.rsplit("-", 1)[0] for p in (out / "data").iterdir())
+    assert shards == sorted(["test", "train-always"] + [f"cv-{k}" for k in range(5)])
+    test_ids = None
+    for k in range(5):
+        ds = load_rdface(out, fold=k)
+        assert set(ds) == {"train", "validation", "test"}
+        ids = {s: set(ds[s]["image_id"]) for s in ds}
+        assert not (ids["train"] & ids["validation"]) and not (ids["train"] & ids["test"])
+        assert not (ids["validation"] & ids["test"])
+        assert len(ids["train"] | ids["validation"] | ids["test"]) == 29
+        test_ids = test_ids or ids["test"]
+        assert ids["test"] == test_ids, "the test split is the same in every fold"
+        assert set(ds["train"]["condition"]) == set(range(8)), "every condition trains in every fold"
+    default = load_rdface(out)
+    assert set(default) == {"train", "test"} and len(default["train"]) + len(default["test"]) == 29
+    assert set(default["test"]["image_id"]) == test_ids
+
+
+def test_schema_metadata_and_landmarks(built):
+    raw, out, _ = built
+    ds = load_rdface(out, fold=0)["train"]
+    features = ds.features
+    assert features["condition"].names[:3] == ["Condition C0", "Condition C1", "Condition C2"], "order of first appearance"
+    row = ds[0]
+    assert row["age"] is not None, "extra columns are kept"
+    assert np.asarray(row["landmarks"]).shape == (478, 3)
+    assert len(row["face_box"]) == 4
+    assert row["image_id"].startswith("rdf-") and len(row["source_sha256"]) == 64
+    img = row["image"]
+    assert img.mode == "RGB" and img.format == "PNG"
+    assert not img.getexif() and "icc_profile" not in img.info
+    for r in ds:
+        src = raw / "rd_images" / r["disease_abbr"] / r["image_name"]
+        import hashlib
+
+        assert hashlib.sha256(src.read_bytes()).hexdigest() == r["source_sha256"]
+        assert r["partition"] in {"train-always"} | {f"cv-{k}" for k in range(1, 5)}
+
+
+def test_card_and_config_saved(built):
+    _, out, _ = built
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(out / "README.md")
+    data = card.data.to_dict()
+    assert [c["config_name"] for c in data["configs"]] == ["default"] + [f"fold_{k}" for k in range(5)]
+    assert set(data["extra_gated_fields"]) >= {"Name", "Affiliation", "Intended use"}
+    assert any("ethics" in f.lower() for f in data["extra_gated_fields"])
+    assert sum(v == "checkbox" for v in data["extra_gated_fields"].values()) == 3
+    assert data["license"] == "other" and data["task_categories"] == ["image-classification"]
+    text = card.text
+    for needle in ["| images | 29 |", "| conditions | 8 |", "## Splits and folds", "## Schema", "## Validation", "Citation"]:
+        assert needle in text
+    assert (out / "build_config.json").is_file()
+    assert BuildConfig.load(out / "build_config.json").folds == 5
+
+
+def test_same_input_same_bytes(face_release, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    build(face_release, a)
+    build(face_release, b, workers=2)
+    for name in sorted(os.listdir(a / "data")):
+        assert (a / "data" / name).read_bytes() == (b / "data" / name).read_bytes(), name
+    assert (a / "validation_report.csv").read_bytes() == (b / "validation_report.csv").read_bytes()
+    c = tmp_path / "c"
+    build(face_release, c, seed=7)
+    parts = lambda d: sorted(load_rdface(d)["test"]["image_id"])  # noqa: E731
+    assert parts(a) != parts(c), "the seed changes the split"
+
+
+def test_load_dataset_from_folder_named_rdface(built, monkeypatch):
+    import datasets
+
+    _, out, _ = built
+    monkeypatch.chdir(out.parent)
+    ds = datasets.load_dataset("rdface", "fold_0")
+    assert set(ds) == {"train", "validation", "test"}
+
+
+def jpeg_bytes(arr, **kw):
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="JPEG", **kw)
+    return buf.getvalue()
+
+
+def test_rejections_and_warnings(tmp_path, distinct_faces):
+    f = distinct_faces
+    truncated = jpeg_bytes(f[5])[:600]
+    tiny = np.asarray(Image.fromarray(f[6]).resize((48, 48)))
+    grey = np.repeat(np.asarray(Image.fromarray(f[7]).convert("L"))[:, :, None], 3, axis=2)
+    shifted = np.roll(f[8], 1, axis=1)  # same photo, nudged: a near-duplicate
+    rows = [
+        condition_row("A", "a0.png", 0), condition_row("A", "a1.png", 0), condition_row("A", "a1_copy.jpg", 0),
+        condition_row("A", "missing.png", 0), condition_row("A", "../B/b0.png", 0),
+        condition_row("A", "../../../etc/passwd", 0),
+        condition_row("A", "broken.jpg", 0), condition_row("A", "noface.png", 0),
+        condition_row("B", "b0.png", 1), condition_row("B", "b1.png", 1), condition_row("B", "tiny.png", 1),
+        condition_row("C", "c0.png", 2), condition_row("C", "conflict.png", 2),
+        condition_row("D", "d0.png", 3), condition_row("D", "grey.png", 3), condition_row("D", "near.png", 3),
+        condition_row("D", "", 3),
+    ]
+    images = {
+        ("A", "a0.png"): f[0], ("A", "a1.png"): f[1], ("A", "a1_copy.jpg"): None,
+        ("A", "broken.jpg"): truncated, ("A", "noface.png"): noise_image(1, 128),
+        ("B", "b0.png"): f[2], ("B", "b1.png"): f[3], ("B", "tiny.png"): tiny,
+        ("C", "c0.png"): f[4], ("C", "conflict.png"): f[2],
+        ("D", "d0.png"): f[8], ("D", "grey.png"): grey, ("D", "near.png"): shifted,
+        ("D", "stray.png"): f[9],
+    }
+    png_of_a1 = io.BytesIO()
+    Image.fromarray(f[1]).save(png_of_a1, format="PNG", optimize=True)  # same pixels, other bytes
+    images[("A", "a1_copy.jpg")] = png_of_a1.getvalue()
+    raw = write_release(tmp_path / "raw", rows, images)
+    out = tmp_path / "out"
+    result = build(raw, out)
+    report = {(r["disease_abbr"], r["image_name"]): r for r in read_report(out)}
+    assert len(report) == len(rows) + 1, "every row and the unlisted file are reported"
+
+    def status(key, expected, reason):
+        row = report[key]
+        assert row["status"] == expected, (key, row)
+        assert reason in row["reason"], (key, row["reason"])
+
+    status(("A", "a0.png"), "accepted", "")
+    status(("A", "a1_copy.jpg"), "rejected", "duplicate of A/a1.png")
+    status(("A", "missing.png"), "rejected", "file missing")
+    status(("A", "../B/b0.png"), "rejected", "path leaves rd_images/A/")
+    status(("A", "../../../etc/passwd"), "rejected", "path leaves rd_images/A/")
+    status(("A", "broken.jpg"), "rejected", "truncated")
+    status(("A", "noface.png"), "rejected", "no face found")
+    status(("B", "b0.png"), "rejected", "label conflict")
+    status(("C", "conflict.png"), "rejected", "label conflict")
+    status(("B", "tiny.png"), "warning", "small image")
+    status(("D", "grey.png"), "warning", "greyscale source")
+    status(("D", "near.png"), "warning", "near-duplicate of D/d0.png")
+    status(("D", "d0.png"), "warning", "near-duplicate of D/near.png")
+    status(("D", ""), "rejected", "empty value in image_name")
+    status(("D", "stray.png"), "rejected", "not listed in disease_images.csv")
+    assert result.rejected == 10
+    ds = load_rdface(out)
+    all_rows = [r for s in ds.values() for r in s]
+    by_name = {r["image_name"]: r for r in all_rows}
+    assert set(by_name) == {"a0.png", "a1.png", "b1.png", "tiny.png", "c0.png", "d0.png", "grey.png", "near.png"}
+    assert by_name["near.png"]["near_duplicate_group"] == by_name["d0.png"]["near_duplicate_group"] is not None
+    assert by_name["near.png"]["partition"] == by_name["d0.png"]["partition"], "near-duplicates never straddle"
+    assert by_name["a0.png"]["near_duplicate_group"] is None
+
+
+def test_no_face_check_keeps_faceless_images(tmp_path, distinct_faces):
+    rows = [condition_row("A", "a.png", 0), condition_row("A", "b.png", 0), condition_row("B", "c.png", 1)]
+    images = {("A", "a.png"): distinct_faces[0], ("A", "b.png"): noise_image(3, 128), ("B", "c.png"): distinct_faces[1]}
+    raw = write_release(tmp_path / "raw", rows, images)
+    build(raw, tmp_path / "out", face_check=False)
+    report = {r["image_name"]: r for r in read_report(tmp_path / "out")}
+    assert report["b.png"]["status"] == "warning" and "no face found" in report["b.png"]["reason"]
+    ds = load_rdface(tmp_path / "out")
+    kept = {r["image_name"]: r for s in ds.values() for r in s}
+    assert kept["b.png"]["landmarks"] is None and kept["a.png"]["landmarks"] is not None
+
+
+def test_no_landmarks_mode_needs_no_model(tmp_path, monkeypatch):
+    monkeypatch.delenv("RDFACE_FACE_LANDMARKER", raising=False)
+    monkeypatch.setenv("RDFACE_CACHE", str(tmp_path / "empty-cache"))
+    rows = [condition_row(f"K{c}", f"{i}.png", c) for c in range(3) for i in range(4)]
+    images = {(r["disease_abbr"], r["image_name"]): noise_image(k) for k, r in enumerate(rows)}
+    raw = write_release(tmp_path / "raw", rows, images)
+    result = build(raw, tmp_path / "out", landmarks=False, face_check=False)
+    assert result.accepted == 12
+    ds = load_rdface(tmp_path / "out", fold=2)
+    assert all(lm is None for lm in ds["train"]["landmarks"])
+
+
+def exif_jpeg(arr) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    exif[0x8825] = {2: (51.0, 30.0, 0.0), 4: (0.0, 7.0, 0.0)}
+    return jpeg_bytes(arr, exif=exif.tobytes(), quality=95)
+
+
+def test_exif_and_gps_never_reach_the_dataset(tmp_path, distinct_faces):
+    rows = [condition_row("A", "a.jpg", 0), condition_row("A", "b.png", 0)]
+    # stored lying on its side; EXIF orientation 8 (PIL: rotate 90 CCW) makes it upright
+    sideways = np.ascontiguousarray(np.rot90(distinct_faces[0][:, :96], k=-1))
+    images = {("A", "a.jpg"): exif_jpeg(sideways), ("A", "b.png"): distinct_faces[1]}
+    raw = write_release(tmp_path / "raw", rows, images)
+    build(raw, tmp_path / "out")
+    for shard in (tmp_path / "out" / "data").glob("*.parquet"):
+        assert b"Exif" not in shard.read_bytes() and b"GPS" not in shard.read_bytes()
+    rows = [r for s in load_rdface(tmp_path / "out").values() for r in s]
+    upright = {r["image_name"]: r for r in rows}["a.jpg"]
+    assert upright["image"].size == (96, 128) and not upright["image"].getexif()
+    assert upright["landmarks"] is not None, "the face was found: orientation applied before landmarks"
+    diff = np.abs(np.asarray(upright["image"], dtype=int) - distinct_faces[0][:, :96].astype(int)).mean()
+    assert diff < 6
+
+
+def test_inconsistent_name_and_abbreviation_is_an_error(tmp_path, distinct_faces, capsys):
+    rows = [condition_row("A", "a.png", 0), condition_row("A", "b.png", 0)]
+    rows[1]["disease_name"] = "Another name"
+    raw = write_release(tmp_path / "raw", rows, {("A", "a.png"): distinct_faces[0], ("A", "b.png"): distinct_faces[1]})
+    code = main(["build", str(raw), str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "disease_abbr 'A' has 2 disease_name values" in err[0] and "rows 1" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("no_folder", "no such folder"),
+        ("no_csv", "no disease_images.csv"),
+        ("missing_columns", "missing required columns ['gene_name', 'orphanet_code']"),
+        ("empty_csv", "is empty"),
+        ("header_only", "no rows"),
+        ("not_utf8", "is not UTF-8"),
+        ("bad_folds", "--folds must be between 2 and 20"),
+        ("bad_fraction", "--test-fraction must be in (0, 0.5]"),
+        ("bad_flag", "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_invocation_one_line_exit_2_nothing_written(tmp_path, capsys, case, message):
+    raw = tmp_path / "raw"
+    (raw / "rd_images").mkdir(parents=True)
+    csv_path = raw / "disease_images.csv"
+    extra = []
+    if case == "no_folder":
+        raw = tmp_path / "nope"
+    elif case == "missing_columns":
+        csv_path.write_text("image_name,disease_name,disease_abbr,sub_category\na.png,X,X,s\n")
+    elif case == "empty_csv":
+        csv_path.write_text("")
+    elif case == "header_only":
+        csv_path.write_text("image_name,disease_name,disease_abbr,sub_category,gene_name,orphanet_code\n")
+    elif case == "not_utf8":
+        csv_path.write_bytes("image_name,disease_name,disease_abbr,sub_category,gene_name,orphanet_code\né.png,Ä,X,s,g,1\n".encode("latin-1"))
+    elif case == "bad_folds":
+        extra = ["--folds", "1"]
+    elif case == "bad_fraction":
+        extra = ["--test-fraction", "0.9"]
+    elif case == "bad_flag":
+        extra = ["--bogus"]
+    out = tmp_path / "out"
+    if case == "bad_flag":
+        with pytest.raises(SystemExit) as exc:
+            main(["build", str(raw), str(out), *extra])
+        code = exc.value.code
+    else:
+        code = main(["build", str(raw), str(out), "--no-progress", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and message in err[0], err
+    assert "Traceback" not in err[0]
+    assert not out.exists()
+
+
+def test_existing_output_needs_overwrite(built, capsys):
+    raw, out, _ = built
+    assert main(["build", str(raw), str(out), "--no-progress", "--workers", "1"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["build", str(raw), str(out), "--no-progress", "--workers", "1", "--overwrite"]) == 0
+    assert "29 images of 8 conditions" in capsys.readouterr().out
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".rdface.")], "no partial folders left"
+
+
+def test_interrupted_build_leaves_nothing(face_release, tmp_path, monkeypatch):
+    import rdface_hf.builder as builder
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(builder, "_report_csv", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build(face_release, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == [tmp_path / "raw"]
+
+
+def test_rebuild_in_place_is_not_served_from_a_stale_cache(face_release, tmp_path):
+    out = tmp_path / "rdface"
+    build(face_release, out)
+    first = sorted(load_rdface(out)["test"]["image_id"])
+    build(face_release, out, seed=7, overwrite=True)
+    second = sorted(load_rdface(out)["test"]["image_id"])
+    assert first != second

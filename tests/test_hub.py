@@ -1,0 +1,118 @@
+"""Publishing (against a recording fake of HfApi) and loading."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from rdface_hf.cli import main
+from rdface_hf.hub import load_rdface, publish
+from test_builder import build
+
+
+class FakeHub:
+    """Records HfApi calls; upload_folder copies into a local 'repo'."""
+
+    def __init__(self, root):
+        self.root = root
+        self.calls = []
+
+    def create_repo(self, repo_id, **kw):
+        self.calls.append(("create_repo", repo_id, kw))
+        return f"https://huggingface.co/datasets/{repo_id}"
+
+    def update_repo_settings(self, repo_id, **kw):
+        self.calls.append(("update_repo_settings", repo_id, kw))
+
+    def upload_folder(self, *, folder_path, repo_id, allow_patterns, **kw):
+        self.calls.append(("upload_folder", repo_id, kw))
+        dest = self.root / repo_id.split("/")[1]
+        import fnmatch
+        from pathlib import Path
+
+        for path in Path(folder_path).rglob("*"):
+            rel = path.relative_to(folder_path).as_posix()
+            if path.is_file() and any(fnmatch.fnmatch(rel, p) for p in allow_patterns):
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, dest / rel)
+        return dest
+
+
+@pytest.fixture
+def built(face_release, tmp_path):
+    out = tmp_path / "build"
+    build(face_release, out)
+    return out
+
+
+def test_publish_private_and_gated_before_upload_and_round_trip(built, tmp_path):
+    hub = FakeHub(tmp_path / "hub")
+    (built / "notes.txt").write_text("local only")
+    url = publish(built, "lab/rdface", api=hub, token="hf_secret")
+    assert url.endswith("datasets/lab/rdface")
+    names = [c[0] for c in hub.calls]
+    assert names == ["create_repo", "update_repo_settings", "upload_folder"], "gated before any file is uploaded"
+    assert hub.calls[0][2]["private"] is True and hub.calls[0][2]["repo_type"] == "dataset"
+    assert hub.calls[1][2]["gated"] == "manual" and hub.calls[1][2]["private"] is True
+    repo = tmp_path / "hub" / "rdface"
+    assert not (repo / "notes.txt").exists(), "only the build's own files are uploaded"
+    original = load_rdface(built, fold=3)
+    uploaded = load_rdface(repo, fold=3)
+    for split in ("train", "validation", "test"):
+        assert original[split]["image_id"] == uploaded[split]["image_id"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--repo-id", "no-slash"], "ORG/NAME"),
+        (["--repo-id", "a/b", "--gated", "never"], "invalid choice"),
+    ],
+)
+def test_publish_bad_arguments(built, capsys, args, message):
+    try:
+        code = main(["publish", str(built), *args])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0]
+
+
+def test_publish_refuses_incomplete_folder(tmp_path, capsys):
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "README.md").write_text("---\n---\n")
+    assert main(["publish", str(tmp_path / "half"), "--repo-id", "a/b"]) == 2
+    assert "not a complete RDFace build" in capsys.readouterr().err
+
+
+def test_load_rdface_errors(built, tmp_path):
+    from rdface_hf._errors import InputError
+
+    with pytest.raises(InputError, match="no config 'fold_9'"):
+        load_rdface(built, fold=9)
+    with pytest.raises(InputError, match="non-negative"):
+        load_rdface(built, fold=-1)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="not an RDFace build"):
+        load_rdface(tmp_path / "empty")
+    assert len(load_rdface(built, fold=1, split="validation")) > 0
+
+
+def test_load_from_offline_hub_cache(built, tmp_path, monkeypatch):
+    """A repo id resolves from the Hub cache layout with HF_HUB_OFFLINE=1 (no network)."""
+    cache = tmp_path / "hub-cache"
+    snapshot = cache / "datasets--lab--rdface" / "snapshots" / ("0" * 40)
+    shutil.copytree(built, snapshot)
+    (cache / "datasets--lab--rdface" / "refs").mkdir()
+    (cache / "datasets--lab--rdface" / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import huggingface_hub.constants
+
+    # the constants are read at import time: point them at this test's cache
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    ds = load_rdface("lab/rdface", fold=0)
+    assert set(ds) == {"train", "validation", "test"}
+    assert ds["test"]["image_id"] == load_rdface(built, fold=0)["test"]["image_id"]
