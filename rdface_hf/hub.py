@@ -16,13 +16,18 @@ the ``default`` config gives train (all non-test) / test.
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from ._errors import InputError
 
 REQUIRED_FILES = ("README.md", "validation_report.csv")
+UPLOAD_PATTERNS = ("README.md", "data/*.parquet", "validation_report.csv", "build_config.json")
 
 
 def config_name(fold: int | None) -> str:
@@ -79,7 +84,7 @@ def snapshot(repo_id: str, *, revision: str | None = None, token: str | bool | N
         raise InputError(f"no such folder, and not a Hub repo id (ORG/NAME): {repo_id}")
     return snapshot_download(
         repo_id, repo_type="dataset", revision=revision, token=token,
-        allow_patterns=["README.md", "data/*.parquet", "validation_report.csv", "build_config.json"],
+        allow_patterns=list(UPLOAD_PATTERNS),
     )
 
 
@@ -121,11 +126,37 @@ def publish(
     api = api or HfApi(token=token)
     url = api.create_repo(repo_id, repo_type="dataset", private=True, exist_ok=True)
     api.update_repo_settings(repo_id, repo_type="dataset", private=True, gated=gated)
-    api.upload_folder(
-        folder_path=str(folder),
-        repo_id=repo_id,
-        repo_type="dataset",
-        commit_message=commit_message,
-        allow_patterns=["README.md", "data/*.parquet", "validation_report.csv", "build_config.json"],
-    )
+    with _staged(folder, repo_id) as staged:
+        api.upload_folder(
+            folder_path=str(staged),
+            repo_id=repo_id,
+            repo_type="dataset",
+            commit_message=commit_message,
+            allow_patterns=list(UPLOAD_PATTERNS),
+        )
     return str(url)
+
+
+@contextlib.contextmanager
+def _staged(folder: Path, repo_id: str):
+    """The build as it goes to the Hub: the card names the real repo id.
+
+    Data files are hard-linked (copied across file systems), never changed.
+    """
+    from .card import DEFAULT_REPO_ID
+
+    with tempfile.TemporaryDirectory(prefix=".publish-", dir=folder.parent) as tmp:
+        staged = Path(tmp)
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder)
+            if not path.is_file() or not any(fnmatch.fnmatch(rel.as_posix(), p) for p in UPLOAD_PATTERNS):
+                continue
+            (staged / rel).parent.mkdir(parents=True, exist_ok=True)
+            if rel.as_posix() == "README.md":
+                (staged / rel).write_text(path.read_text(encoding="utf-8").replace(DEFAULT_REPO_ID, repo_id), encoding="utf-8")
+                continue
+            try:
+                os.link(path, staged / rel)
+            except OSError:
+                shutil.copy2(path, staged / rel)
+        yield staged

@@ -68,12 +68,12 @@ def _to_rgb8(im: Image.Image) -> Image.Image:
         arr = np.asarray(im, dtype=np.float64)
         top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
         arr = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(arr, mode="L").convert("RGB")
+        return Image.fromarray(arr).convert("RGB")
     if mode == "F":
         arr = np.asarray(im, dtype=np.float64)
         top = 1.0 if arr.max() <= 1.0 else 255.0
         arr = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(arr, mode="L").convert("RGB")
+        return Image.fromarray(arr).convert("RGB")
     if mode == "P":
         im = im.convert("RGBA")
         mode = "RGBA"
@@ -96,11 +96,9 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             im = Image.open(io.BytesIO(data))
-        except Image.DecompressionBombError:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels (decompression bomb)") from None
-        except Image.DecompressionBombWarning:
-            raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels (decompression bomb)") from None
-        except (OSError, SyntaxError, ValueError) as exc:
+        except Exception as exc:  # PIL raises many types on hostile files (struct.error, IndexError, ...)
             raise ImageRejected(f"unreadable or truncated image ({type(exc).__name__}: {exc})") from None
         w, h = im.size
         if w * h > max_pixels:
@@ -114,8 +112,10 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
             im = _to_srgb(im)
             rgb = _to_rgb8(im)
             pixels = np.array(rgb, dtype=np.uint8)  # a copy: no metadata travels with an ndarray
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-            raise ImageRejected(f"unreadable or truncated image ({exc})") from None
+        except Image.DecompressionBombWarning:
+            raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels (decompression bomb)") from None
+        except Exception as exc:  # see above: a hostile file must become a reason, not a crash
+            raise ImageRejected(f"unreadable or truncated image ({type(exc).__name__}: {exc})") from None
     grey_mode = source_mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
     grey_pixels = bool((pixels[:, :, 0] == pixels[:, :, 1]).all() and (pixels[:, :, 1] == pixels[:, :, 2]).all())
     return CleanImage(pixels=pixels, source_mode=source_mode, source_format=source_format, greyscale=grey_mode or grey_pixels)
@@ -124,7 +124,7 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
 def encode_png(pixels: np.ndarray) -> bytes:
     """Lossless, metadata-free PNG bytes (deterministic for given pixels)."""
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="RGB").save(buf, format="PNG", compress_level=6)
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
 
 

@@ -57,6 +57,10 @@ def test_publish_private_and_gated_before_upload_and_round_trip(built, tmp_path)
     assert hub.calls[1][2]["gated"] == "manual" and hub.calls[1][2]["private"] is True
     repo = tmp_path / "hub" / "rdface"
     assert not (repo / "notes.txt").exists(), "only the build's own files are uploaded"
+    card = (repo / "README.md").read_text()
+    assert 'load_dataset("lab/rdface", "fold_0")' in card and "ORG/rdface" not in card
+    assert "ORG/rdface" in (built / "README.md").read_text(), "the local build is left as it was"
+    assert not [p for p in built.parent.iterdir() if p.name.startswith(".publish-")]
     original = load_rdface(built, fold=3)
     uploaded = load_rdface(repo, fold=3)
     for split in ("train", "validation", "test"):
