@@ -8,7 +8,6 @@ no gated data and no network (only the face landmarker bundle, see
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,35 +31,41 @@ class DemoConfig(StageConfig):
 
 def run_demo(config: DemoConfig) -> str:
     """Run the demo and return its summary (a few lines of text)."""
+    import datasets
+
+    from .baselines import geometry_baseline
     from .builder import BuildConfig, build_dataset
     from .hub import load_rdface
     from .sim import SimConfig, simulate
 
     out = Path(config.output_dir)
+    raw, built_dir = out / "raw", out / "rdface"
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / "demo_config.json")
-    sim_kwargs = {k: v for k, v in (("per_condition_mean", config.per_condition_mean), ("difficulty", config.difficulty)) if v is not None}
+    optional = {"per_condition_mean": config.per_condition_mean, "difficulty": config.difficulty}
+    sim_config = SimConfig(out=str(raw), conditions=config.conditions, seed=config.seed, workers=config.workers,
+                           preview=True, overwrite=True, **{k: v for k, v in optional.items() if v is not None})
+    sim = simulate(sim_config)
     t0 = time.perf_counter()
-    sim = simulate(SimConfig(out=str(out / "raw"), conditions=config.conditions, seed=config.seed,
-                             workers=config.workers, preview=True, overwrite=True, **sim_kwargs))
-    t1 = time.perf_counter()
-    built = build_dataset(BuildConfig(raw=str(out / "raw"), out=str(out / "rdface"), workers=config.workers, overwrite=True))
-    t2 = time.perf_counter()
-    fold0 = load_rdface(out / "rdface", fold=0)
-    default = load_rdface(out / "rdface")
-    report = (out / "rdface" / "validation_report.csv").read_text(encoding="utf-8").splitlines()[1:]
-    statuses = Counter(line.split(",")[2] for line in report if line)
+    built = build_dataset(BuildConfig(raw=str(raw), out=str(built_dir), workers=config.workers, overwrite=True))
+    build_seconds = time.perf_counter() - t0
+    datasets.disable_progress_bars()
+    fold0 = load_rdface(built_dir, fold=0)
+    default = load_rdface(built_dir)
+    score = geometry_baseline(fold0)
     with_face = sum(lm is not None for split in fold0.values() for lm in split["landmarks"])
-    total = sum(len(s) for s in fold0.values())
-    lines = [
+    total = sum(len(split) for split in fold0.values())
+    sizes = lambda dd: ", ".join(f"{name} {len(split)}" for name, split in dd.items())  # noqa: E731
+    return "\n".join([
         f"rdface demo: {out}/",
-        f"  simulated   {out / 'raw'}: {built.accepted + built.warnings + built.rejected} images of {config.conditions} conditions in {t1 - t0:.1f} s"
-        + (f"; contact sheet {out / 'raw' / 'preview.png'}" if (out / "raw" / "preview.png").exists() else ""),
-        f"  built       {out / 'rdface'} in {t2 - t1:.1f} s: {dict(statuses)}; card {out / 'rdface' / 'README.md'}",
-        f"  fold_0      " + ", ".join(f"{k} {len(v)}" for k, v in fold0.items())
-        + f"; default: " + ", ".join(f"{k} {len(v)}" for k, v in default.items()),
-        f"  classes     {fold0['train'].features['condition'].num_classes}; landmarks on {with_face}/{total} images",
-        f"  next        datasets.load_dataset({str(out / 'rdface')!r}, 'fold_0')",
-    ]
-    del sim
-    return "\n".join(lines)
+        f"  simulated  {raw}: {sim.images} images of {sim.conditions} conditions in {sim.seconds:.1f} s; "
+        f"contact sheet {raw / 'preview.png'}",
+        f"  built      {built_dir} in {build_seconds:.1f} s: {built.accepted} accepted, {built.warnings} with warnings, "
+        f"{built.rejected} rejected; card {built_dir / 'README.md'}",
+        f"  folds      fold_0: {sizes(fold0)}; default: {sizes(default)}; "
+        f"{fold0['train'].features['condition'].num_classes} classes; landmarks on {with_face}/{total} images",
+        f"  baseline   landmarks + logistic regression on fold 0, scored on the fixed test split: "
+        f"top-1 {100 * score.top1:.1f} %, top-5 {100 * score.top5:.1f} %, macro-F1 {score.macro_f1:.3f} "
+        f"(chance {100 * score.chance_top1:.1f} %)",
+        f"  next       datasets.load_dataset({str(built_dir)!r}, 'fold_0')",
+    ])

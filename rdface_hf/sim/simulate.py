@@ -1,0 +1,251 @@
+"""The ``simulate`` stage: a raw RDFace-shaped release with known phenotypes.
+
+Output folder (written atomically: it appears only when complete)::
+
+    OUT/
+      rd_images/<abbr>/<image_name>   JPEG, quality 92, no metadata
+      disease_images.csv              RDFace columns, then ``identity``
+      phenotypes.json                 ground truth: conditions, identities, severities
+      simulate_config.json            the SimConfig that made it
+      preview.png                     with --preview: conditions x identities
+
+Every image is a function of ``(seed, image index, attempt)`` only, so the
+output is byte-identical for a seed whatever the number of workers. An image
+whose perceptual hash falls near an earlier one's is redrawn with the next
+attempt number, in index order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .._config import StageConfig, require
+from .._errors import RDFaceError
+from .._io import atomic_output_dir, atomic_write_bytes, atomic_write_json, atomic_write_text
+from .conditions import Condition, identity_spread, image_severities, sample_conditions, sample_counts
+from .features import AXES, FEATURES
+from .identities import IdentityBank, build_bank, sample_identity
+from .render import render
+
+RDFACE_COLUMNS = ("image_name", "disease_name", "disease_abbr", "sub_category", "gene_name", "orphanet_code")
+EXTRA_COLUMNS = ("identity",)
+JPEG_QUALITY = 92
+HASH_MARGIN = 0  # extra bits over the builder's near-duplicate distance (it hashes the same decoded pixels)
+MAX_ATTEMPTS = 50
+RUN_ONLY = ("out", "workers", "overwrite")  # fields that do not change the output bytes
+
+
+@dataclass
+class SimConfig(StageConfig):
+    """Settings of ``rdface simulate`` (defaults mirror RDFace's shape)."""
+
+    out: str = "rdface_sim"
+    conditions: int = 103
+    per_condition_mean: float = round(456 / 103, 4)
+    seed: int = 0
+    image_size: int = 256
+    difficulty: float = 0.5
+    identities: str | None = None
+    preview: bool = False
+    workers: int | None = None
+    overwrite: bool = False
+
+    def validate(self) -> None:
+        require(isinstance(self.conditions, int) and self.conditions >= 1, f"--conditions must be at least 1, got {self.conditions}")
+        require(
+            1.0 <= float(self.per_condition_mean) <= 7.0,
+            f"--per-condition-mean must be between 1 and 7 (RDFace has 1 to 7 images per condition), got {self.per_condition_mean}",
+        )
+        require(isinstance(self.seed, int) and self.seed >= 0, f"--seed must be a non-negative integer, got {self.seed}")
+        require(64 <= int(self.image_size) <= 2048, f"--image-size must be between 64 and 2048 pixels, got {self.image_size}")
+        require(0.0 <= float(self.difficulty) <= 1.0, f"--difficulty must be between 0 and 1, got {self.difficulty}")
+        require(self.workers is None or self.workers >= 1, f"--workers must be at least 1, got {self.workers}")
+        if self.identities is not None:
+            require(Path(self.identities).is_dir(), f"--identities {self.identities}: not a folder")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save what determines the output (not the folder, workers or overwrite)."""
+        data = {k: v for k, v in self.to_dict().items() if k not in RUN_ONLY}
+        return atomic_write_json(path, {"stage": type(self).__name__, **data})
+
+
+@dataclass(frozen=True)
+class SimResult:
+    out: Path
+    conditions: int
+    images: int
+    redrawn: int  # images redrawn to avoid a near-duplicate
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to draw: conditions, and per image its condition and name."""
+
+    conditions: list[Condition]
+    image_condition: list[int]
+    image_names: list[str]
+
+
+def make_plan(config: SimConfig) -> _Plan:
+    rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(0,)))
+    conditions = sample_conditions(config.conditions, rng, config.difficulty)
+    counts = sample_counts(config.conditions, float(config.per_condition_mean), rng)
+    image_condition, names = [], []
+    for ci, (cond, count) in enumerate(zip(conditions, counts)):
+        for j in range(count):
+            image_condition.append(ci)
+            names.append(f"{cond.abbr}_{j + 1:02d}.jpg")
+    return _Plan(conditions, image_condition, names)
+
+
+def image_rng(seed: int, index: int, attempt: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, index, attempt)))
+
+
+def encode_jpeg(pixels: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=JPEG_QUALITY)
+    return buf.getvalue()
+
+
+def _hash_of(data: bytes) -> int:
+    from ..images import perceptual_hash
+
+    with Image.open(io.BytesIO(data)) as im:
+        return perceptual_hash(np.asarray(im.convert("RGB")))
+
+
+def draw_image(bank: IdentityBank, spec: dict, condition: Condition, index: int, attempt: int) -> dict[str, Any]:
+    """One simulated patient: JPEG bytes, perceptual hash and ground truth."""
+    rng = image_rng(spec["seed"], index, attempt)
+    ident = sample_identity(rng, bank, identity_spread(spec["difficulty"]))
+    sev = image_severities(condition, rng, spec["difficulty"])
+    out = render(bank, ident, sev)
+    data = encode_jpeg(out.pixels)
+    truth = {
+        "identity": ident.to_dict(),
+        "features": {k: round(v * out.warp_scale, 6) for k, v in sev.items()},
+        "warp_scale": out.warp_scale,
+        "attempt": attempt,
+    }
+    return {"index": index, "bytes": data, "hash": _hash_of(data), "truth": truth}
+
+
+def _draw_chunk(args) -> list[dict[str, Any]]:
+    from threadpoolctl import threadpool_limits
+
+    bank, spec, conditions, jobs = args
+    with threadpool_limits(1):  # one BLAS thread: fast under a pool, same bits everywhere
+        return [draw_image(bank, spec, conditions[ci], index, attempt) for index, ci, attempt in jobs]
+
+
+def _draw_all(bank: IdentityBank, spec: dict, plan: _Plan, workers: int, progress: bool) -> list[dict]:
+    from tqdm.auto import tqdm
+
+    from ..landmarks import process_pool
+
+    jobs = [(i, ci, 0) for i, ci in enumerate(plan.image_condition)]
+    chunks = [jobs[k : k + 8] for k in range(0, len(jobs), 8)]
+    args = [(bank, spec, plan.conditions, c) for c in chunks]
+    results: list[dict] = []
+    with tqdm(total=len(jobs), desc="simulate", unit="img", disable=not progress) as bar:
+        if workers <= 1 or len(chunks) <= 1:
+            mapped = map(_draw_chunk, args)
+            for res in mapped:
+                results += res
+                bar.update(len(res))
+        else:
+            with process_pool(min(workers, len(chunks))) as pool:
+                for res in pool.map(_draw_chunk, args):
+                    results += res
+                    bar.update(len(res))
+    return results
+
+
+def _dedupe(results: list[dict], bank: IdentityBank, spec: dict, plan: _Plan) -> int:
+    """Redraw, in index order, any image too close to an earlier one; returns the count."""
+    from ..images import NEAR_DUPLICATE_DISTANCE, hamming
+
+    limit = NEAR_DUPLICATE_DISTANCE + HASH_MARGIN
+    accepted: list[int] = []
+    redrawn = 0
+    for i, res in enumerate(results):
+        attempt = 0
+        while any(hamming(res["hash"], h) <= limit for h in accepted):
+            attempt += 1
+            if attempt > MAX_ATTEMPTS:
+                raise RDFaceError(
+                    f"could not draw image {i + 1} distinct from the others in {MAX_ATTEMPTS} attempts "
+                    "(too many images for this --image-size; use a larger size or fewer images)"
+                )
+            res = _draw_chunk((bank, spec, plan.conditions, [(i, plan.image_condition[i], attempt)]))[0]
+            redrawn += 1
+        results[i] = res
+        accepted.append(res["hash"])
+    return redrawn
+
+
+def _csv_text(plan: _Plan, identities: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(RDFACE_COLUMNS + EXTRA_COLUMNS)
+    for name, ci, ident in zip(plan.image_names, plan.image_condition, identities):
+        c = plan.conditions[ci]
+        w.writerow([name, c.disease_name, c.abbr, c.sub_category, c.gene_name, c.orphanet_code, ident])
+    return buf.getvalue()
+
+
+def _ground_truth(config: SimConfig, plan: _Plan, results: list[dict], identities: list[str]) -> dict:
+    images = []
+    for name, ci, ident, res in zip(plan.image_names, plan.image_condition, identities, results):
+        images.append({"image_name": name, "disease_abbr": plan.conditions[ci].abbr, "patient": ident, **res["truth"]})
+    return {
+        "simulator": "rdface_hf.sim",
+        "seed": config.seed,
+        "difficulty": config.difficulty,
+        "image_size": config.image_size,
+        "features": {n: {"axis": f.axis, "sign": f.sign, "measure": AXES[f.axis].description} for n, f in FEATURES.items()},
+        "conditions": [c.to_dict() for c in plan.conditions],
+        "images": images,
+    }
+
+
+def _write_release(tmp: Path, config: SimConfig, plan: _Plan, results: list[dict]) -> None:
+    identities = [f"SIMP{i + 1:05d}" for i in range(len(results))]
+    for name, ci, res in zip(plan.image_names, plan.image_condition, results):
+        atomic_write_bytes(tmp / "rd_images" / plan.conditions[ci].abbr / name, res["bytes"])
+    atomic_write_text(tmp / "disease_images.csv", _csv_text(plan, identities))
+    atomic_write_json(tmp / "phenotypes.json", _ground_truth(config, plan, results, identities))
+    config.save(tmp / "simulate_config.json")
+
+
+def simulate(config: SimConfig, *, progress: bool = True) -> SimResult:
+    """Write a simulated raw release to ``config.out`` (see module docstring)."""
+    from ..landmarks import default_workers
+
+    start = time.perf_counter()
+    bank = build_bank(config.image_size, config.identities)
+    plan = make_plan(config)
+    spec = {"seed": config.seed, "difficulty": float(config.difficulty)}
+    workers = default_workers() if config.workers is None else config.workers
+    with atomic_output_dir(config.out, overwrite=config.overwrite) as tmp:
+        results = _draw_all(bank, spec, plan, workers, progress)
+        redrawn = _dedupe(results, bank, spec, plan)
+        _write_release(tmp, config, plan, results)
+        if config.preview:
+            from .preview import write_preview
+
+            write_preview(tmp / "preview.png", bank, plan.conditions, config.seed)
+    return SimResult(Path(config.out).absolute(), len(plan.conditions), len(results), redrawn, time.perf_counter() - start)
+
+

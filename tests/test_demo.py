@@ -1,0 +1,24 @@
+"""The demo: simulate -> build -> load -> baseline, end to end on a small release."""
+
+from __future__ import annotations
+
+from rdface_hf.cli import main
+
+
+def test_demo_end_to_end(tmp_path, capsys, landmarker_model):
+    out = tmp_path / "demo"
+    code = main(["demo", "--output-dir", str(out), "--conditions", "12", "--seed", "3", "--difficulty", "0"])
+    assert code == 0
+    summary = capsys.readouterr().out
+    assert "12 conditions" in summary and "0 rejected" in summary and "top-1" in summary
+    assert (out / "raw" / "preview.png").is_file() and (out / "rdface" / "README.md").is_file()
+    assert (out / "demo_config.json").is_file()
+    top1 = float(summary.split("top-1 ")[1].split(" %")[0])
+    chance = float(summary.split("chance ")[1].split(" %")[0])
+    assert top1 > chance, "the simulated phenotype is recoverable from landmarks"
+
+
+def test_demo_bad_flag(capsys):
+    assert main(["demo", "--conditions", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--conditions must be at least 1" in err[0]
