@@ -17,6 +17,7 @@ the landmarks, in the same normalised coordinates. No face is a result
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -143,6 +144,27 @@ def _as_rgb_array(image: np.ndarray | Image.Image | str | os.PathLike) -> np.nda
     return np.ascontiguousarray(arr[:, :, :3], dtype=np.uint8)
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hide the C++ log lines MediaPipe prints while it builds its graph
+    (``W0000 ... inference_feedback_manager``); Python errors still raise."""
+    if os.environ.get("RDFACE_VERBOSE_MEDIAPIPE"):
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class FaceLandmarker:
     """MediaPipe Face Landmarker in image mode; use as a context manager.
 
@@ -170,7 +192,8 @@ class FaceLandmarker:
             output_face_blendshapes=blendshapes,
         )
         self._blendshapes = blendshapes
-        self._task = vision.FaceLandmarker.create_from_options(options)
+        with _native_stderr_silenced():
+            self._task = vision.FaceLandmarker.create_from_options(options)
 
     def detect(self, image: np.ndarray | Image.Image | str | os.PathLike) -> FaceLandmarks | None:
         import mediapipe as mp

@@ -89,6 +89,7 @@ def test_card_and_config_saved(built):
     assert any("ethics" in f.lower() for f in data["extra_gated_fields"])
     assert sum(v == "checkbox" for v in data["extra_gated_fields"].values()) == 3
     assert data["license"] == "other" and data["task_categories"] == ["image-classification"]
+    assert "simulated" not in data["tags"] and "Simulated data" not in card.text, "a real build is not marked simulated"
     text = card.text
     for needle in ["| images | 29 |", "| conditions | 8 |", "## Splits and folds", "## Schema", "## Validation", "Citation"]:
         assert needle in text

@@ -13,6 +13,10 @@ def test_demo_end_to_end(tmp_path, capsys, landmarker_model):
     assert "12 conditions" in summary and "0 rejected" in summary and "top-1" in summary
     assert (out / "raw" / "preview.png").is_file() and (out / "rdface" / "README.md").is_file()
     assert (out / "demo_config.json").is_file()
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(out / "rdface" / "README.md")
+    assert "simulated" in card.data.tags and "**Simulated data.**" in card.text, "a simulated build says so"
     top1 = float(summary.split("top-1 ")[1].split(" %")[0])
     chance = float(summary.split("chance ")[1].split(" %")[0])
     assert top1 > chance, "the simulated phenotype is recoverable from landmarks"

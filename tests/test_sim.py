@@ -275,7 +275,7 @@ def test_identities_folder_without_faces(tmp_path, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_identities_folder_with_a_face_is_used(tmp_path):
+def test_identities_folder_with_a_face_is_used(tmp_path, capsys):
     from skimage import data
 
     faces = tmp_path / "faces"
@@ -283,8 +283,10 @@ def test_identities_folder_with_a_face_is_used(tmp_path):
     buf = io.BytesIO()
     Image.fromarray(data.astronaut()).transpose(Image.FLIP_LEFT_RIGHT).save(buf, format="PNG")
     (faces / "mirror.png").write_bytes(buf.getvalue())
+    Image.new("RGB", (120, 120), (90, 140, 200)).save(faces / "sky.png")
     bank = build_bank(128, faces)
     assert [f.name for f in bank.faces][-1] == "dir:mirror.png"
+    assert "skipped sky.png (no face found)" in capsys.readouterr().err, "a skipped file is reported"
 
 
 def test_config_errors_are_input_errors(tmp_path):

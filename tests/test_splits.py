@@ -136,3 +136,13 @@ def test_bad_arguments(bad):
 def test_duplicate_ids_rejected():
     with pytest.raises(ValueError, match="unique"):
         assign_partitions(["a", "a"], [0, 0])
+
+
+def test_small_conditions_raise_no_warnings():
+    import warnings
+
+    ids, labels, _ = make_items([1, 2, 2, 3, 1, 2, 4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        part = assign_partitions(ids, labels, folds=5)
+    assert len(part) == len(ids)

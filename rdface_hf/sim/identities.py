@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -132,18 +133,22 @@ def builtin_photos() -> list[tuple[str, np.ndarray]]:
     return [("astronaut", np.asarray(data.astronaut())), ("grace_hopper", hopper)]
 
 
-def folder_photos(folder: str | os.PathLike) -> list[tuple[str, np.ndarray]]:
-    """Every readable image in ``folder`` (sorted by name), as RGB arrays."""
-    out = []
+def folder_photos(folder: str | os.PathLike) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
+    """Every readable image in ``folder`` (sorted by name), as RGB arrays,
+    and the files passed over, each with its reason."""
+    out, skipped = [], []
     for path in sorted(Path(folder).iterdir()):
-        if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+        if not path.is_file():
+            continue
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            skipped.append(f"{path.name} (not an image file)")
             continue
         try:
             with Image.open(path) as im:
                 out.append((f"dir:{path.name}", np.asarray(im.convert("RGB"))))
-        except OSError:
-            continue
-    return out
+        except (OSError, ValueError) as exc:
+            skipped.append(f"{path.name} (unreadable: {exc})")
+    return out, skipped
 
 
 def make_base_faces(photos, size: int, landmarker) -> list[BaseFace]:
@@ -251,10 +256,14 @@ def _cached_bank(size: int, identities: str | None, model: str) -> IdentityBank:
     with FaceLandmarker(model) as lm:
         faces = make_base_faces(photos, size, lm)
         if identities is not None:
-            extra = folder_photos(identities)
+            extra, skipped = folder_photos(identities)
             found = make_base_faces(extra, size, lm)
             if not found:
                 raise InputError(f"--identities {identities}: no face found in any of its {len(extra)} image file(s)")
+            used = {f.name for f in found}
+            skipped += [f"{name[4:]} (no face found)" for name, _ in extra if name not in used]
+            for reason in skipped:  # nothing is dropped silently
+                print(f"rdface simulate: warning: --identities: skipped {reason}", file=sys.stderr)
             faces += found
     from ..landmarks import landmark_groups
 
