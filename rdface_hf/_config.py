@@ -40,9 +40,13 @@ class StageConfig:
         return atomic_write_json(path, data)
 
     @classmethod
-    def load(cls: type[T], path: str | os.PathLike) -> T:
+    def load(cls: type[T], path: str | os.PathLike, **overrides: Any) -> T:
+        """Read a saved config; ``overrides`` fill fields a saved file leaves out
+        (local paths) or replace saved ones."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         data.pop("stage", None)
+        data.pop("provenance", None)
+        data.update(overrides)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._errors import InputError
 from .landmarks import generalized_procrustes, procrustes_align
 
 
@@ -74,11 +75,15 @@ def score_geometry_baseline(template, model, landmarks, labels, num_classes: int
 
 def geometry_baseline(dataset, *, use_validation: bool = True) -> BaselineScore:
     """Fit on a fold's train (and validation) split, score its test split."""
+    if "test" not in dataset or len(dataset["test"]) == 0:
+        raise InputError("the geometry baseline needs a test split (every condition has a single image)")
     train_splits = ["train"] + (["validation"] if use_validation and "validation" in dataset else [])
     lm_train, y_train = [], []
     for split in train_splits:
         lm_train += list(dataset[split]["landmarks"])
         y_train += list(dataset[split]["condition"])
+    if len({y for y, lm in zip(y_train, lm_train) if lm is not None}) < 2:
+        raise InputError("the geometry baseline needs training faces of at least two conditions")
     template, model = fit_geometry_baseline(lm_train, y_train)
     test = dataset["test"]
     return score_geometry_baseline(

@@ -26,14 +26,24 @@ import numpy as np
 
 from . import __version__, images, splits
 from ._config import StageConfig, require
-from ._io import atomic_output_dir, atomic_write_bytes, atomic_write_text
-from .landmarks import NUM_LANDMARKS, close_process_landmarkers, default_workers, process_pool, resolve_landmarker_model, worker_landmarker
+from ._errors import InputError
+from ._io import atomic_output_dir, atomic_write_bytes, atomic_write_json, atomic_write_text, check_output_dir, file_sha256
+from .landmarks import (
+    NUM_LANDMARKS,
+    check_landmarker_model,
+    close_process_landmarkers,
+    default_workers,
+    process_pool,
+    worker_landmarker,
+)
 from .release import REQUIRED_COLUMNS, RawRelease, ReleaseRow, read_release, resolve_image_path, unlisted_files
 
 ACCEPTED, WARNING, REJECTED = "accepted", "warning", "rejected"
 REPORT_NAME = "validation_report.csv"
 REPORT_COLUMNS = ("image_name", "disease_abbr", "status", "reason", "row", "image_id")
 CONFIG_NAME = "build_config.json"
+# BuildConfig fields that do not change the dataset (and may hold local paths).
+RUN_ONLY = ("raw", "out", "landmarker_model", "workers", "overwrite", "progress")
 
 
 @dataclass
@@ -63,7 +73,11 @@ class BuildConfig(StageConfig):
         require(self.max_pixels > 0, "max_pixels must be positive")
         require(self.workers is None or self.workers >= 1, f"--workers must be at least 1, got {self.workers}")
         require(self.landmarks or not self.face_check, "the face check needs landmarks (use --no-face-check with --no-landmarks)")
-        require(Path(self.out).resolve() != Path(self.raw).resolve(), "OUT must differ from RAW")
+
+    def save(self, path, **provenance) -> Path:
+        """Save what determines the dataset (no local paths: the file is published)."""
+        data = {k: v for k, v in self.to_dict().items() if k not in RUN_ONLY}
+        return atomic_write_json(path, {"stage": type(self).__name__, **data, "provenance": provenance})
 
 
 @dataclass
@@ -98,6 +112,7 @@ class BuildResult:
     warnings: int
     conditions: int
     partitions: dict[str, int]
+    folds_without_validation: tuple[int, ...] = ()
 
 
 # --- per-image work (runs in worker processes) --------------------------------
@@ -202,6 +217,8 @@ def _check_rows(release: RawRelease) -> tuple[list[RowResult], list[tuple[int, s
         path = resolve_image_path(release, row)
         if path is None:
             result.reject(f"path leaves rd_images/{row.disease_abbr}/")
+        elif path.is_dir():
+            result.reject(f"not a file but a folder: {path.relative_to(release.root.resolve())}")
         elif not path.is_file():
             result.reject(f"file missing: {path.relative_to(release.root.resolve())}")
         else:
@@ -234,7 +251,8 @@ def build_dataset(config: BuildConfig) -> BuildResult:
     from .card import render_dataset_card
 
     release = read_release(config.raw)
-    model = str(resolve_landmarker_model(config.landmarker_model)) if config.landmarks else None
+    check_output_dir(config.out, overwrite=config.overwrite, inputs=(config.raw,))  # before any slow work
+    model = str(check_landmarker_model(config.landmarker_model)) if config.landmarks else None
     results, todo = _check_rows(release)
     workers = config.workers or default_workers()
     processed = _process_all([(p, model, config.max_pixels) for _, p in todo], workers, config.progress)
@@ -243,30 +261,34 @@ def build_dataset(config: BuildConfig) -> BuildResult:
     _resolve_duplicates(results)
 
     kept = [r for r in results if r.status != REJECTED]
-    groups = _near_duplicate_groups(kept, config.near_duplicate_distance)
-    class_names = list(dict.fromkeys(r.row.values["disease_name"] for r in kept))
-    labels = [class_names.index(r.row.values["disease_name"]) for r in kept]
-    if kept:
-        partition = splits.assign_partitions(
-            [r.image_id for r in kept], labels, groups,
-            test_fraction=config.test_fraction, folds=config.folds, seed=config.seed,
-        )
-    else:
-        partition = np.zeros(0, dtype=np.int64)
+    groups = _near_duplicate_groups(kept, config.near_duplicate_distance)  # adds warnings: before the report
     extra = [(p, "not listed in disease_images.csv") for p in unlisted_files(release)]
     report_rows = _report_rows(release, results, extra)
+    if not kept:
+        reasons = Counter(r["reason"].split(" (")[0].split(":")[0] for r in report_rows)
+        summary = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common(4))
+        raise InputError(f"no image of {config.raw} was accepted ({len(report_rows)} rows: {summary}); nothing written")
+    class_names = list(dict.fromkeys(r.row.values["disease_name"] for r in kept))
+    labels = [class_names.index(r.row.values["disease_name"]) for r in kept]
+    partition = splits.assign_partitions(
+        [r.image_id for r in kept], [class_names[i] for i in labels], groups,
+        test_fraction=config.test_fraction, folds=config.folds, seed=config.seed,
+    )
     with atomic_output_dir(config.out, overwrite=config.overwrite) as tmp:
         shard_sizes, shard_files = _write_shards(tmp, release, kept, labels, groups, partition, class_names, config.folds)
         atomic_write_text(tmp / REPORT_NAME, _report_csv(report_rows))
-        config.save(tmp / CONFIG_NAME)
+        provenance = {"rdface_hf_version": __version__, "landmarker_sha256": file_sha256(model) if model else None}
+        config.save(tmp / CONFIG_NAME, **provenance)
         stats = _statistics(kept, labels, class_names, partition, report_rows, config)
         stats["extra_columns"] = list(release.extra_columns)
+        stats["build_config"].update(provenance)
         card = render_dataset_card(stats=stats, config=config, shard_files=shard_files, simulated=(release.root / "phenotypes.json").is_file())
         atomic_write_text(tmp / "README.md", str(card))
     counts = Counter(r["status"] for r in report_rows)
     return BuildResult(
         out=Path(config.out), accepted=counts[ACCEPTED], rejected=counts[REJECTED], warnings=counts[WARNING],
         conditions=len(class_names), partitions=shard_sizes,
+        folds_without_validation=tuple(k for k in range(config.folds) if not shard_sizes.get(f"cv-{k}")),
     )
 
 
@@ -391,5 +413,5 @@ def _statistics(kept, labels, class_names, partition, report_rows, config: Build
         "with_landmarks": sum(r.landmarks is not None for r in kept),
         "near_duplicate_images": sum(1 for r in kept if any(x.startswith("near-duplicate") for x in r.reasons)),
         "rdface_hf_version": __version__,
-        "build_config": {k: v for k, v in config.to_dict().items() if k not in ("raw", "out", "landmarker_model", "overwrite", "progress", "workers")},
+        "build_config": {k: v for k, v in config.to_dict().items() if k not in RUN_ONLY},
     }

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ._errors import InputError
+from ._errors import InputError, RDFaceError
 
 REQUIRED_FILES = ("README.md", "validation_report.csv")
 UPLOAD_PATTERNS = ("README.md", "data/*.parquet", "validation_report.csv", "build_config.json")
@@ -41,8 +41,11 @@ def config_name(fold: int | None) -> str:
 def _local_configs(folder: Path) -> list[str]:
     from huggingface_hub import DatasetCard
 
-    card = DatasetCard.load(folder / "README.md")
-    return [c["config_name"] for c in card.data.to_dict().get("configs", [])]
+    try:
+        card = DatasetCard.load(folder / "README.md")
+        return [c["config_name"] for c in card.data.to_dict().get("configs", []) or []]
+    except Exception as exc:  # malformed YAML or card: one line, not a yaml traceback
+        raise InputError(f"{folder / 'README.md'} is not a valid dataset card ({type(exc).__name__})") from None
 
 
 def load_rdface(
@@ -124,16 +127,27 @@ def publish(
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise InputError(f"--repo-id must look like ORG/NAME, got {repo_id!r}")
     api = api or HfApi(token=token)
-    url = api.create_repo(repo_id, repo_type="dataset", private=True, exist_ok=True)
-    api.update_repo_settings(repo_id, repo_type="dataset", private=True, gated=gated)
-    with _staged(folder, repo_id) as staged:
-        api.upload_folder(
-            folder_path=str(staged),
-            repo_id=repo_id,
-            repo_type="dataset",
-            commit_message=commit_message,
-            allow_patterns=list(UPLOAD_PATTERNS),
-        )
+    try:
+        url = api.create_repo(repo_id, repo_type="dataset", private=True, exist_ok=True)
+        api.update_repo_settings(repo_id, repo_type="dataset", private=True, gated=gated)
+        with _staged(folder, repo_id) as staged:
+            api.upload_folder(
+                folder_path=str(staged),
+                repo_id=repo_id,
+                repo_type="dataset",
+                commit_message=commit_message,
+                allow_patterns=list(UPLOAD_PATTERNS),
+                # shards of an earlier build go in the same commit: an image removed
+                # from the release (withdrawn consent) must not stay on the Hub
+                delete_patterns=["data/*.parquet"],
+            )
+    except RDFaceError:
+        raise
+    except Exception as exc:  # network, auth, Hub errors (httpx or requests, by version): one line
+        first = (str(exc).splitlines() or [""])[0]
+        if token:
+            first = first.replace(token, "***")
+        raise RDFaceError(f"could not publish to {repo_id}: {type(exc).__name__}: {first}") from None
     return str(url)
 
 

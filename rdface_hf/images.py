@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -84,6 +85,13 @@ def _to_rgb8(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
+def _describe(exc: Exception) -> str:
+    """An exception as a reproducible reason: no memory addresses (the report is published)."""
+    if isinstance(exc, Image.UnidentifiedImageError):
+        return "not an image format Pillow can read"
+    return f"{type(exc).__name__}: " + re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "<file>", str(exc))
+
+
 def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
     """Decode, check and normalise one image file's bytes.
 
@@ -99,7 +107,7 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels (decompression bomb)") from None
         except Exception as exc:  # PIL raises many types on hostile files (struct.error, IndexError, ...)
-            raise ImageRejected(f"unreadable or truncated image ({type(exc).__name__}: {exc})") from None
+            raise ImageRejected(f"unreadable or truncated image ({_describe(exc)})") from None
         w, h = im.size
         if w * h > max_pixels:
             raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels ({w}x{h}, decompression bomb)")
@@ -115,7 +123,7 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
         except Image.DecompressionBombWarning:
             raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels (decompression bomb)") from None
         except Exception as exc:  # see above: a hostile file must become a reason, not a crash
-            raise ImageRejected(f"unreadable or truncated image ({type(exc).__name__}: {exc})") from None
+            raise ImageRejected(f"unreadable or truncated image ({_describe(exc)})") from None
     grey_mode = source_mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
     grey_pixels = bool((pixels[:, :, 0] == pixels[:, :, 1]).all() and (pixels[:, :, 1] == pixels[:, :, 2]).all())
     return CleanImage(pixels=pixels, source_mode=source_mode, source_format=source_format, greyscale=grey_mode or grey_pixels)

@@ -18,7 +18,6 @@ the landmarks, in the same normalised coordinates. No face is a result
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
@@ -33,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from ._errors import RDFaceError
+from ._io import file_sha256
 
 LANDMARKER_ENV = "RDFACE_FACE_LANDMARKER"
 LANDMARKER_URL = (
@@ -56,14 +56,6 @@ def cache_dir() -> Path:
     return Path(base) / "rdface_hf"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _offline() -> bool:
     flags = ("HF_HUB_OFFLINE", "RDFACE_OFFLINE")
     return any(os.environ.get(f, "").strip().lower() in {"1", "true", "yes", "on"} for f in flags)
@@ -77,7 +69,7 @@ def download_landmarker(dest: Path, url: str = LANDMARKER_URL, sha256: str = LAN
     try:
         with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as fh:  # noqa: S310
             shutil.copyfileobj(resp, fh)
-        got = _sha256(Path(tmp))
+        got = file_sha256(Path(tmp))
         if got != sha256:
             raise LandmarkerModelError(f"downloaded face landmarker has sha256 {got}, expected {sha256}")
         os.replace(tmp, dest)
@@ -101,7 +93,7 @@ def resolve_landmarker_model(model_path: str | os.PathLike | None = None, *, dow
             return path
     cached = cache_dir() / LANDMARKER_FILENAME
     if cached.is_file():
-        if _sha256(cached) == LANDMARKER_SHA256:
+        if file_sha256(cached) == LANDMARKER_SHA256:
             return cached
         cached.unlink()  # a corrupt cache entry is re-fetched, never used
     if not download or _offline():
@@ -110,6 +102,14 @@ def resolve_landmarker_model(model_path: str | os.PathLike | None = None, *, dow
             f"(offline, nothing cached at {cached})"
         )
     return download_landmarker(cached)
+
+
+def check_landmarker_model(model_path: str | os.PathLike | None = None) -> Path:
+    """Resolve the bundle and open it once, so that a wrong file is one clear
+    error here rather than a crash in every worker process."""
+    path = resolve_landmarker_model(model_path)
+    FaceLandmarker(path).close()
+    return path
 
 
 @dataclass(frozen=True)
@@ -192,8 +192,12 @@ class FaceLandmarker:
             output_face_blendshapes=blendshapes,
         )
         self._blendshapes = blendshapes
+        self._task = None
         with _native_stderr_silenced():
-            self._task = vision.FaceLandmarker.create_from_options(options)
+            try:
+                self._task = vision.FaceLandmarker.create_from_options(options)
+            except (RuntimeError, ValueError, OSError) as exc:
+                raise LandmarkerModelError(f"cannot load face landmarker {self.model_path}: {exc}") from None
 
     def detect(self, image: np.ndarray | Image.Image | str | os.PathLike) -> FaceLandmarks | None:
         import mediapipe as mp

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,11 @@ IMAGES_DIR = "rd_images"
 REQUIRED_COLUMNS = ("image_name", "disease_name", "disease_abbr", "sub_category", "gene_name", "orphanet_code")
 # Columns a row cannot do without; the others may be empty.
 NON_EMPTY_COLUMNS = ("image_name", "disease_name", "disease_abbr")
+# Columns the build adds: an extra CSV column may not take one of these names.
+BUILD_COLUMNS = (
+    "image", "image_id", "condition", "source_sha256", "landmarks", "face_box",
+    "near_duplicate_group", "partition", "warnings",
+)
 
 
 @dataclass(frozen=True)
@@ -78,17 +84,23 @@ def read_release(root: str | Path) -> RawRelease:
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputError(f"{csv_path}: duplicate column names {dupes}")
+    reserved = [h for h in header if h in BUILD_COLUMNS]
+    if reserved:
+        raise InputError(f"{csv_path}: column names {reserved} are reserved for the built dataset; rename them")
+    unnamed = [i for i, h in enumerate(header) if not h]
+    if unnamed and any(i < len(r) and r[i].strip() for r in records for i in unnamed):
+        raise InputError(f"{csv_path}: a column with values has no name (header position {unnamed[0] + 1})")
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise InputError(f"{csv_path}: missing required columns {missing} (has {header})")
     rows = []
     for number, record in enumerate(records, start=1):
-        if not any(field.strip() for field in record):
-            continue  # a blank line is not a row
+        if not record:
+            continue  # an empty line is not a row (a line of empty fields is, and is reported)
         problem = None
         if len(record) != len(header):
             problem = f"malformed CSV row: {len(record)} fields, header has {len(header)}"
-        values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header)}
+        values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header) if h}
         if problem is None:
             empty = [c for c in NON_EMPTY_COLUMNS if not values[c]]
             if empty:
@@ -96,7 +108,7 @@ def read_release(root: str | Path) -> RawRelease:
         rows.append(ReleaseRow(number=number, values=values, problem=problem))
     if not rows:
         raise InputError(f"{csv_path} has a header but no rows")
-    release = RawRelease(root=root, columns=tuple(header), rows=tuple(rows))
+    release = RawRelease(root=root, columns=tuple(h for h in header if h), rows=tuple(rows))
     check_name_abbreviation_pairs(release)
     return release
 
@@ -137,11 +149,12 @@ def resolve_image_path(release: RawRelease, row: ReleaseRow) -> Path | None:
 
 
 def unlisted_files(release: RawRelease) -> list[Path]:
-    """Files under ``rd_images/`` that no CSV row names (reported, never dropped silently)."""
-    listed = set()
-    for row in release.rows:
-        path = resolve_image_path(release, row)
-        if path is not None:
-            listed.add(path)
-    found = sorted(p for p in release.images_dir.rglob("*") if p.is_file())
-    return [p for p in found if p.resolve() not in listed]
+    """Files under ``rd_images/`` that no CSV row names (reported, never dropped
+    silently). Paths are compared as written, links not followed, so a row that
+    names a link is that link's row."""
+    listed = {
+        os.path.normpath(release.images_dir / row.disease_abbr / row.image_name)
+        for row in release.rows if row.image_name and row.disease_abbr
+    }
+    found = sorted(p for p in release.images_dir.rglob("*") if p.is_file() or p.is_symlink())
+    return [p for p in found if os.path.normpath(p) not in listed]

@@ -11,34 +11,46 @@ Every image gets one *partition*:
 The rules, all counted in *units* (a unit is a near-duplicate group: images
 that are likely the same photo; a unit never straddles two splits):
 
-1. **Test.** Conditions with at least two units give ``test_fraction`` of
+1. **Mixed groups.** A near-duplicate group whose images are filed under
+   more than one condition (a likely labelling error, warned about by the
+   builder) always trains: it can neither be tested on nor validated without
+   its twin leaking, and it must not carry one condition's image into another
+   condition's quota.
+2. **Test.** Conditions with at least two units give ``test_fraction`` of
    their units to test, at most all but one (every such condition keeps a
    unit out of test). Per condition the quota is ``floor(f * n)``; the
    remaining test places (total ``ceil(f * eligible units)``, as
    ``sklearn.model_selection.train_test_split`` counts) go to the conditions
-   with the largest fractional parts, ties broken by the seed. So each
-   condition's test count is within one of ``f * n``. Conditions with a single
-   unit always train (the paper's singleton rule).
-2. **Folds.** A condition left with a single unit after the test split goes
+   with the largest fractional parts, ties broken by a hash of the seed and
+   the condition. So each condition's test count is within one of ``f * n``.
+   Conditions with a single unit always train (the paper's singleton rule).
+3. **Folds.** A condition left with a single unit after the test split goes
    to ``ALWAYS_TRAIN``: validating it would leave its training split empty.
    The units of every other condition are shuffled and dealt round-robin over
-   the folds, conditions taken largest first, continuing the deal where the
-   previous condition stopped. Hence per condition the fold counts differ by
-   at most one, a condition with fewer units than folds appears in the
-   validation split of only some folds (never all of its images in one), and
-   every training split holds at least one unit of every condition.
-3. **Determinism.** Units are ordered by their smallest image id and every
-   random draw comes from ``numpy.random.SeedSequence([seed, label])``
-   (PCG64, platform-independent), so the same ids, labels, groups and seed
-   give the same partitions on any machine, whatever the input row order.
-   The test split does not depend on ``folds``.
+   the folds, conditions taken largest first (ties by the hash of their name),
+   each deal continuing where the previous stopped. Hence fold sizes differ by
+   at most one unit, per condition the fold counts differ by at most one, a
+   condition with fewer
+   units than folds appears in the validation split of only some folds (never
+   all of its images in one), and every training split holds at least one
+   unit of every condition.
+4. **Determinism and stability.** Every random draw comes from
+   ``numpy.random.SeedSequence`` (PCG64, platform-independent) keyed by the
+   seed and a hash of the condition's *name*, and units are ordered by their
+   smallest image id. So the same ids, conditions, groups and seed give the
+   same partitions on any machine, whatever the input row order. A change in
+   one condition (a file fixed or removed) leaves every other condition's
+   test images where they were, except that the one spare test place of the
+   rounding may move to another condition (the folds are re-dealt). The test
+   split does not depend on ``folds``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
-from typing import Sequence
+from typing import Hashable, Sequence
 
 import numpy as np
 
@@ -46,34 +58,44 @@ TEST = -2
 ALWAYS_TRAIN = -1
 
 
-def _rng(seed: int, *key: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), *map(int, key)])))
+def _key(label: Hashable) -> int:
+    """A stable 63-bit key of a condition (its name): not Python's salted hash()."""
+    return int.from_bytes(hashlib.sha256(str(label).encode("utf-8")).digest()[:8], "big") >> 1
 
 
-def _units(ids: Sequence[str], labels: Sequence[int], groups: Sequence[int] | None) -> dict[int, list[list[int]]]:
-    """Condition label -> its units (lists of row indices), ordered by smallest id."""
+def _rng(seed: int, label: Hashable, stream: int) -> np.random.Generator:
+    key = _key(label)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), key >> 32, key & 0xFFFFFFFF, stream])))
+
+
+def _units(ids: Sequence[str], labels: Sequence[Hashable], groups: Sequence[int] | None):
+    """Condition -> its units (row-index lists ordered by smallest id), and the mixed units."""
     if groups is None:
         groups = list(range(len(ids)))
     members: dict[int, list[int]] = defaultdict(list)
     for row, g in enumerate(groups):
         members[int(g)].append(row)
-    per_condition: dict[int, list[list[int]]] = defaultdict(list)
+    per_condition: dict[Hashable, list[list[int]]] = defaultdict(list)
+    mixed: list[list[int]] = []
     for rows in members.values():
         rows = sorted(rows, key=lambda r: ids[r])
-        votes = np.bincount([int(labels[r]) for r in rows])
-        per_condition[int(votes.argmax())].append(rows)  # majority label, ties to the smallest
+        conditions = {labels[r] for r in rows}
+        if len(conditions) > 1:
+            mixed.append(rows)
+        else:
+            per_condition[labels[rows[0]]].append(rows)
     for units in per_condition.values():
         units.sort(key=lambda u: ids[u[0]])
-    return per_condition
+    return per_condition, mixed
 
 
-def _test_quotas(sizes: dict[int, int], fraction: float, seed: int) -> dict[int, int]:
+def _test_quotas(sizes: dict[Hashable, int], fraction: float, seed: int) -> dict[Hashable, int]:
     eligible = {c: n for c, n in sizes.items() if n >= 2}
     quota = {c: min(math.floor(fraction * n), n - 1) for c, n in eligible.items()}
     remaining = math.ceil(fraction * sum(eligible.values()) - 1e-9) - sum(quota.values())
     order = sorted(
         eligible,
-        key=lambda c: (-(fraction * eligible[c] - math.floor(fraction * eligible[c])), _rng(seed, c, 1).random()),
+        key=lambda c: (-(fraction * eligible[c] - math.floor(fraction * eligible[c])), _rng(seed, c, 1).random(), _key(c)),
     )
     while remaining > 0:
         progressed = False
@@ -89,7 +111,7 @@ def _test_quotas(sizes: dict[int, int], fraction: float, seed: int) -> dict[int,
 
 def assign_partitions(
     ids: Sequence[str],
-    labels: Sequence[int],
+    labels: Sequence[Hashable],
     groups: Sequence[int] | None = None,
     *,
     test_fraction: float = 0.25,
@@ -98,8 +120,10 @@ def assign_partitions(
 ) -> np.ndarray:
     """Return one partition per row: ``TEST``, ``ALWAYS_TRAIN`` or a fold index.
 
-    ``ids`` must be unique; ``groups`` (optional) gives each row its
-    near-duplicate group, rows of one group always share a partition.
+    ``ids`` must be unique; ``labels`` name each row's condition (use the
+    condition's name, not a class index that depends on row order);
+    ``groups`` (optional) gives each row its near-duplicate group, and rows
+    of one group always share a partition.
     """
     if len(ids) != len(labels) or (groups is not None and len(groups) != len(ids)):
         raise ValueError("ids, labels and groups must have the same length")
@@ -110,24 +134,21 @@ def assign_partitions(
     if folds < 2:
         raise ValueError(f"folds must be at least 2, got {folds}")
     partition = np.full(len(ids), ALWAYS_TRAIN, dtype=np.int64)
-    units = _units(ids, labels, groups)
+    units, _mixed = _units(ids, labels, groups)  # mixed groups stay ALWAYS_TRAIN
     quotas = _test_quotas({c: len(u) for c, u in units.items()}, test_fraction, seed)
-
-    rest: dict[int, list[list[int]]] = {}
-    for c in sorted(units):
-        order = _rng(seed, c, 0).permutation(len(units[c]))
-        shuffled = [units[c][i] for i in order]
+    rest: dict[Hashable, list[list[int]]] = {}
+    for c, condition_units in units.items():
+        order = _rng(seed, c, 0).permutation(len(condition_units))
+        shuffled = [condition_units[i] for i in order]
         q = quotas.get(c, 0)
         for unit in shuffled[:q]:
             partition[unit] = TEST
         rest[c] = shuffled[q:]
-
-    position = 0
-    for c in sorted(rest, key=lambda c: (-len(rest[c]), c)):
+    position = 0  # one deal over all conditions keeps the folds within one unit of each other
+    for c in sorted(rest, key=lambda c: (-len(rest[c]), _key(c), str(c))):
         if len(rest[c]) < 2:
             continue  # ALWAYS_TRAIN
-        order = _rng(seed, c, 2).permutation(len(rest[c]))
-        for unit_index in order:
+        for unit_index in _rng(seed, c, 2).permutation(len(rest[c])):
             partition[rest[c][unit_index]] = position % folds
             position += 1
     return partition

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 
 import numpy as np
@@ -14,6 +15,7 @@ from conftest import condition_row, noise_image, write_release
 from rdface_hf.builder import BuildConfig, build_dataset
 from rdface_hf.cli import main
 from rdface_hf.hub import load_rdface
+from rdface_hf.landmarks import LANDMARKER_SHA256
 
 
 def read_report(out):
@@ -94,7 +96,11 @@ def test_card_and_config_saved(built):
     for needle in ["| images | 29 |", "| conditions | 8 |", "## Splits and folds", "## Schema", "## Validation", "Citation"]:
         assert needle in text
     assert (out / "build_config.json").is_file()
-    assert BuildConfig.load(out / "build_config.json").folds == 5
+    saved = (out / "build_config.json").read_text()
+    assert str(out) not in saved and "raw" not in json.loads(saved), "no local paths in a published file"
+    assert json.loads(saved)["provenance"]["landmarker_sha256"] == LANDMARKER_SHA256
+    again = BuildConfig.load(out / "build_config.json", raw="r", out="o")
+    assert again.folds == 5 and again.seed == 42
 
 
 def test_same_input_same_bytes(face_release, tmp_path):
@@ -324,3 +330,113 @@ def test_rebuild_in_place_is_not_served_from_a_stale_cache(face_release, tmp_pat
     build(face_release, out, seed=7, overwrite=True)
     second = sorted(load_rdface(out)["test"]["image_id"])
     assert first != second
+
+
+def small_release(root, faces, extra_rows=(), extra_images=None, header_extra=()):
+    rows = [condition_row("A", "a0.png", 0), condition_row("A", "a1.png", 0), condition_row("B", "b0.png", 1),
+            condition_row("B", "b1.png", 1), *extra_rows]
+    images = {("A", "a0.png"): faces[0], ("A", "a1.png"): faces[1], ("B", "b0.png"): faces[2], ("B", "b1.png"): faces[3]}
+    images.update(extra_images or {})
+    return write_release(root, rows, images, extra_columns=header_extra)
+
+
+def run_cli(*args):
+    code = main(["build", *map(str, args), "--no-progress", "--workers", "1"])
+    return code
+
+
+@pytest.mark.parametrize("layout", ["out_inside_raw", "out_inside_images", "raw_inside_out"])
+def test_output_may_not_overlap_the_raw_release(tmp_path, distinct_faces, capsys, layout):
+    raw = small_release(tmp_path / "parent" / "raw", distinct_faces)
+    out = {"out_inside_raw": raw / "built", "out_inside_images": raw / "rd_images",
+           "raw_inside_out": tmp_path / "parent"}[layout]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert run_cli(raw, out, "--overwrite") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "overlaps the input" in err[0]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before, "nothing deleted or written"
+
+
+def test_output_is_checked_before_any_slow_work(tmp_path, distinct_faces, capsys, monkeypatch):
+    import rdface_hf.builder as builder
+
+    raw = small_release(tmp_path / "raw", distinct_faces)
+    monkeypatch.setattr(builder, "_process_all", lambda *a, **k: pytest.fail("images processed before the output check"))
+    (tmp_path / "afile").write_text("x")
+    assert run_cli(raw, tmp_path / "afile") == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert run_cli(raw, tmp_path / "afile" / "sub") == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_reserved_and_unnamed_columns(tmp_path, distinct_faces, capsys):
+    raw = small_release(tmp_path / "raw", distinct_faces, header_extra=("partition",))
+    assert run_cli(raw, tmp_path / "out") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "['partition'] are reserved" in err[0]
+    # a trailing comma in the header (an empty, unnamed column) is harmless
+    raw2 = small_release(tmp_path / "raw2", distinct_faces)
+    text = (raw2 / "disease_images.csv").read_text().splitlines()
+    (raw2 / "disease_images.csv").write_text("\n".join(line + "," for line in text) + "\n")
+    assert run_cli(raw2, tmp_path / "out2") == 0
+    assert "" not in load_rdface(tmp_path / "out2")["train"].column_names
+
+
+def test_nothing_accepted_is_an_error_and_writes_nothing(tmp_path, capsys):
+    rows = [condition_row("A", "missing.png", 0), condition_row("A", "text.jpg", 0)]
+    raw = write_release(tmp_path / "raw", rows, {("A", "text.jpg"): b"hello"})
+    assert main(["build", str(raw), str(tmp_path / "out"), "--no-progress", "--no-landmarks"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no image" in err[0] and "1 file missing" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_odd_rows_and_files_are_each_reported_once(tmp_path, distinct_faces):
+    outside = tmp_path / "outside.png"
+    Image.fromarray(distinct_faces[9]).save(outside)
+    raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[
+        condition_row("B", "link.png", 1), condition_row("B", "folder.png", 1), condition_row("B", "text.jpg", 1),
+    ], extra_images={("B", "text.jpg"): b"not an image"})
+    (raw / "rd_images" / "B" / "link.png").symlink_to(outside)
+    (raw / "rd_images" / "B" / "folder.png").mkdir()
+    with open(raw / "disease_images.csv", "a") as fh:
+        fh.write(",,,,,\n")
+    build(raw, tmp_path / "out")
+    report = read_report(tmp_path / "out")
+    assert len(report) == 8, report
+    reasons = {r["image_name"]: r["reason"] for r in report}
+    assert reasons["link.png"] == "path leaves rd_images/B/"
+    assert reasons["folder.png"].startswith("not a file but a folder")
+    assert reasons["text.jpg"] == "unreadable or truncated image (not an image format Pillow can read)"
+    assert reasons[""] == "empty value in image_name, disease_name, disease_abbr"
+    assert "0x" not in (tmp_path / "out" / "validation_report.csv").read_text(), "no memory addresses"
+
+
+def test_wrong_landmarker_file_is_one_line(tmp_path, distinct_faces, capsys):
+    raw = small_release(tmp_path / "raw", distinct_faces)
+    bogus = tmp_path / "model.task"
+    bogus.write_text("not a model")
+    assert run_cli(raw, tmp_path / "out", "--landmarker", bogus) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot load face landmarker" in err[0]
+
+
+def test_sigterm_leaves_no_partial_output(tmp_path, distinct_faces, monkeypatch):
+    import signal
+
+    import rdface_hf.builder as builder
+
+    raw = small_release(tmp_path / "raw", distinct_faces)
+    monkeypatch.setattr(builder, "_report_csv", lambda rows: os.kill(os.getpid(), signal.SIGTERM))
+    with pytest.raises(SystemExit) as exc:
+        run_cli(raw, tmp_path / "out")
+    assert exc.value.code == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+
+
+def test_too_many_folds_warns_once(tmp_path, distinct_faces, capsys):
+    raw = small_release(tmp_path / "raw", distinct_faces)
+    assert run_cli(raw, tmp_path / "out", "--folds", "20") == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(err) == 1 and "fold_19 have no validation split" in err[0]
+    assert set(load_rdface(tmp_path / "out", fold=19)) == {"train", "test"}

@@ -27,6 +27,9 @@ class FakeHub:
 
     def upload_folder(self, *, folder_path, repo_id, allow_patterns, **kw):
         self.calls.append(("upload_folder", repo_id, kw))
+        for pattern in kw.get("delete_patterns") or []:  # what the Hub does in the same commit
+            for old in (self.root / repo_id.split("/")[1]).glob(pattern):
+                old.unlink()
         dest = self.root / repo_id.split("/")[1]
         import fnmatch
         from pathlib import Path
@@ -44,6 +47,34 @@ def built(face_release, tmp_path):
     out = tmp_path / "build"
     build(face_release, out)
     return out
+
+
+def test_republish_removes_shards_of_the_earlier_build(built, face_release, tmp_path):
+    hub = FakeHub(tmp_path / "hub")
+    publish(built, "lab/rdface", api=hub)
+    rebuilt = tmp_path / "rebuilt"
+    build(face_release, rebuilt, seed=5)
+    publish(rebuilt, "lab/rdface", api=hub)
+    on_hub = sorted(p.name for p in (tmp_path / "hub" / "rdface" / "data").iterdir())
+    assert on_hub == sorted(p.name for p in (rebuilt / "data").iterdir()), "no stale shard stays on the Hub"
+
+
+def test_publish_network_failure_is_one_line_without_the_token(built, capsys, monkeypatch):
+    class Down(FakeHub):
+        def create_repo(self, repo_id, **kw):
+            raise ConnectionError("cannot reach hub with token hf_secret")
+
+    monkeypatch.setattr("huggingface_hub.HfApi", lambda token=None: Down(None))
+    assert main(["publish", str(built), "--repo-id", "lab/rdface", "--token", "hf_secret"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "could not publish to lab/rdface" in err[0] and "hf_secret" not in err[0]
+
+
+def test_publish_refuses_a_broken_card(built, capsys):
+    (built / "README.md").write_text("---\nconfigs: [unclosed\n---\n")
+    assert main(["publish", str(built), "--repo-id", "lab/rdface"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a valid dataset card" in err[0]
 
 
 def test_publish_private_and_gated_before_upload_and_round_trip(built, tmp_path):

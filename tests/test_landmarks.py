@@ -66,7 +66,7 @@ def test_download_checks_sha256(tmp_path, monkeypatch):
 
 
 def test_pinned_checksum_matches_shared_model(landmarker_model):
-    assert landmarks._sha256(landmarks.Path(landmarker_model)) == landmarks.LANDMARKER_SHA256
+    assert landmarks.file_sha256(landmarker_model) == landmarks.LANDMARKER_SHA256
 
 
 def test_detect_face_and_no_face(astronaut, landmarker_model):

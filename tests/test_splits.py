@@ -65,9 +65,8 @@ def test_partitions_cover_disjoint_and_stratified(sizes, fraction, folds, seed):
             assert max(counts) - min(counts) <= 1, "per-condition fold counts differ by at most one"
             assert max(counts) <= len(rest) - 1, "a fold's training split keeps the condition"
     assert (part == TEST).sum() == math.ceil(fraction * eligible_total - 1e-9)
-    # fold sizes overall are balanced
     sizes_per_fold = [(part == k).sum() for k in range(folds)]
-    assert max(sizes_per_fold) - min(sizes_per_fold) <= 1
+    assert max(sizes_per_fold) - min(sizes_per_fold) <= 1, "fold sizes within one"
 
 
 @settings(max_examples=100, deadline=None)
@@ -113,6 +112,42 @@ def test_near_duplicate_groups_never_straddle(sizes, seed, folds):
     for g, p in zip(groups, part):
         by_group[g].add(int(p))
     assert all(len(ps) == 1 for ps in by_group.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(sizes=st.lists(st.integers(1, 9), min_size=2, max_size=30), seed=st.integers(0, 10_000), data=st.data())
+def test_a_change_in_one_condition_leaves_the_other_test_images_in_place(sizes, seed, data):
+    ids, labels, _ = make_items(sizes)
+    names = [f"condition {c}" for c in labels]
+    before = assign_partitions(ids, names, seed=seed)
+    gone = data.draw(st.integers(0, len(sizes) - 1))
+    keep = [i for i, c in enumerate(labels) if c != gone]
+    after = assign_partitions([ids[i] for i in keep], [names[i] for i in keep], seed=seed)
+    changed = {labels[i] for i, p in zip(keep, after) if (p == TEST) != (before[i] == TEST)}
+    assert len(changed) <= 1, "only the spare test place of the rounding may move"
+
+
+@settings(max_examples=100, deadline=None)
+@given(sizes=sizes_strategy, seed=st.integers(0, 10_000), folds=st.integers(2, 6))
+def test_near_duplicates_across_conditions_always_train(sizes, seed, folds):
+    """A singleton whose image is a near-duplicate of another condition's never leaves training."""
+    ids, labels, groups = make_items(sizes + [1])
+    twin = 0  # the new singleton shares a group with the first image of condition 0
+    groups[-1] = groups[twin]
+    part = assign_partitions(ids, labels, groups, folds=folds, seed=seed)
+    assert part[-1] == ALWAYS_TRAIN and part[twin] == ALWAYS_TRAIN
+    for k in range(folds):
+        train = {labels[i] for i, name in enumerate(split_names(part, k)) if name == "train"}
+        assert train == set(labels), "every condition is in every training split"
+
+
+def test_rdface_shaped_folds_are_balanced():
+    rng = np.random.default_rng(1)
+    sizes = list(rng.integers(2, 8, size=97)) + [1] * 6
+    ids, labels, _ = make_items(sizes)
+    part = assign_partitions(ids, [f"c{c}" for c in labels], seed=42)
+    per_fold = [(part == k).sum() for k in range(5)]
+    assert max(per_fold) - min(per_fold) <= 1
 
 
 def test_seed_changes_membership_and_paper_shape():

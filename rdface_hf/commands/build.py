@@ -42,4 +42,8 @@ def run(args) -> int:
         f"({result.warnings} with warnings, {result.rejected} rows rejected; see validation_report.csv); {parts}",
         file=sys.stdout,
     )
+    if result.folds_without_validation:
+        empty = ", ".join(f"fold_{k}" for k in result.folds_without_validation)
+        print(f"rdface build: warning: {empty} have no validation split (too few images for {args.folds} folds)",
+              file=sys.stderr)
     return 0

@@ -30,13 +30,14 @@ from PIL import Image
 
 from .._config import StageConfig, require
 from .._errors import RDFaceError
+from ..release import REQUIRED_COLUMNS
 from .._io import atomic_output_dir, atomic_write_bytes, atomic_write_json, atomic_write_text
 from .conditions import Condition, identity_spread, image_severities, sample_conditions, sample_counts
 from .features import AXES, FEATURES
 from .identities import IdentityBank, build_bank, sample_identity
 from .render import render
 
-RDFACE_COLUMNS = ("image_name", "disease_name", "disease_abbr", "sub_category", "gene_name", "orphanet_code")
+RDFACE_COLUMNS = REQUIRED_COLUMNS
 EXTRA_COLUMNS = ("identity",)
 JPEG_QUALITY = 92
 HASH_MARGIN = 0  # extra bits over the builder's near-duplicate distance (it hashes the same decoded pixels)
