@@ -440,3 +440,15 @@ def test_too_many_folds_warns_once(tmp_path, distinct_faces, capsys):
     err = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert len(err) == 1 and "fold_19 have no validation split" in err[0]
     assert set(load_rdface(tmp_path / "out", fold=19)) == {"train", "test"}
+
+
+def test_near_duplicate_across_conditions_always_trains(tmp_path, distinct_faces):
+    twin = np.roll(distinct_faces[0], 1, axis=1)  # A's a0.png, nudged, filed under another condition
+    raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[condition_row("S", "s0.png", 2)],
+                        extra_images={("S", "s0.png"): twin})
+    for seed in range(4):
+        out = tmp_path / f"out{seed}"
+        build(raw, out, seed=seed)
+        rows = {r["image_name"]: r for s in load_rdface(out).values() for r in s}
+        assert rows["s0.png"]["partition"] == rows["a0.png"]["partition"] == "train-always"
+        assert "near-duplicate of A/a0.png" in rows["s0.png"]["warnings"]
