@@ -173,16 +173,24 @@ def _draw_all(bank: IdentityBank, spec: dict, plan: _Plan, workers: int, progres
     return results
 
 
+def _too_close(candidate: int, accepted: np.ndarray, limit: int) -> bool:
+    """Is ``candidate`` within ``limit`` bits of any accepted perceptual hash (vectorised)?"""
+    if not len(accepted):
+        return False
+    xor = np.bitwise_xor(accepted, np.uint64(candidate))
+    return bool((np.unpackbits(xor.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1) <= limit).any())
+
+
 def _dedupe(results: list[dict], bank: IdentityBank, spec: dict, plan: _Plan) -> int:
     """Redraw, in index order, any image too close to an earlier one; returns the count."""
-    from ..images import NEAR_DUPLICATE_DISTANCE, hamming
+    from ..images import NEAR_DUPLICATE_DISTANCE
 
     limit = NEAR_DUPLICATE_DISTANCE + HASH_MARGIN
-    accepted: list[int] = []
+    accepted = np.zeros(len(results), dtype=np.uint64)
     redrawn = 0
     for i, res in enumerate(results):
         attempt = 0
-        while any(hamming(res["hash"], h) <= limit for h in accepted):
+        while _too_close(res["hash"], accepted[:i], limit):
             attempt += 1
             if attempt > MAX_ATTEMPTS:
                 raise RDFaceError(
@@ -192,7 +200,7 @@ def _dedupe(results: list[dict], bank: IdentityBank, spec: dict, plan: _Plan) ->
             res = _draw_chunk((bank, spec, plan.conditions, [(i, plan.image_condition[i], attempt)]))[0]
             redrawn += 1
         results[i] = res
-        accepted.append(res["hash"])
+        accepted[i] = np.uint64(res["hash"])
     return redrawn
 
 
