@@ -82,15 +82,17 @@ def check_output_dir(out: str | os.PathLike, *, overwrite: bool = False, inputs:
 
 
 @contextlib.contextmanager
-def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+def atomic_output_dir(
+    out: str | os.PathLike, *, overwrite: bool = False, inputs: tuple[str | os.PathLike, ...] = ()
+) -> Iterator[Path]:
     """Yield a temporary sibling folder that becomes ``out`` only on success.
 
     ``out`` must not exist, or be empty, unless ``overwrite`` is true; in that
     case the old folder is replaced in one rename once the new one is complete.
     An interrupted run (exception, Ctrl-C, SIGTERM via the CLI) removes the
-    temporary folder.
+    temporary folder. ``inputs``: see :func:`check_output_dir`.
     """
-    out = check_output_dir(out, overwrite=overwrite)
+    out = check_output_dir(out, overwrite=overwrite, inputs=inputs)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))

@@ -137,6 +137,7 @@ def process_image_file(job: tuple[str, str | None, int]) -> dict:
         out["warnings"].append(f"small image ({clean.width}x{clean.height} px, under {images.MIN_SIDE} px)")
     if clean.greyscale:
         out["warnings"].append(f"greyscale source (mode {clean.source_mode})")
+    out["warnings"].extend(clean.notes)
     out["pixel_sha256"] = images.pixel_sha256(clean.pixels)
     out["phash"] = images.perceptual_hash(clean.pixels)
     out["png"] = images.encode_png(clean.pixels)
@@ -214,12 +215,17 @@ def _check_rows(release: RawRelease) -> tuple[list[RowResult], list[tuple[int, s
         if row.problem:
             result.reject(row.problem)
             continue
-        path = resolve_image_path(release, row)
+        try:
+            path = resolve_image_path(release, row)
+            is_dir, is_file = (path.is_dir(), path.is_file()) if path is not None else (False, False)
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte, ...
+            result.reject(f"invalid path ({type(exc).__name__}: {getattr(exc, 'strerror', None) or exc})")
+            continue
         if path is None:
             result.reject(f"path leaves rd_images/{row.disease_abbr}/")
-        elif path.is_dir():
+        elif is_dir:
             result.reject(f"not a file but a folder: {path.relative_to(release.root.resolve())}")
-        elif not path.is_file():
+        elif not is_file:
             result.reject(f"file missing: {path.relative_to(release.root.resolve())}")
         else:
             todo.append((len(results) - 1, str(path)))
@@ -265,16 +271,17 @@ def build_dataset(config: BuildConfig) -> BuildResult:
     extra = [(p, "not listed in disease_images.csv") for p in unlisted_files(release)]
     report_rows = _report_rows(release, results, extra)
     if not kept:
-        reasons = Counter(r["reason"].split(" (")[0].split(":")[0] for r in report_rows)
+        reasons = Counter(_reason_kind(r["reason"]) for r in report_rows)
         summary = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common(4))
         raise InputError(f"no image of {config.raw} was accepted ({len(report_rows)} rows: {summary}); nothing written")
-    class_names = list(dict.fromkeys(r.row.values["disease_name"] for r in kept))
-    labels = [class_names.index(r.row.values["disease_name"]) for r in kept]
+    names = [r.row.values["disease_name"] for r in kept]
+    class_index = {name: i for i, name in enumerate(dict.fromkeys(names))}  # order of first appearance
+    class_names, labels = list(class_index), [class_index[n] for n in names]
     partition = splits.assign_partitions(
-        [r.image_id for r in kept], [class_names[i] for i in labels], groups,
+        [r.image_id for r in kept], names, groups,
         test_fraction=config.test_fraction, folds=config.folds, seed=config.seed,
     )
-    with atomic_output_dir(config.out, overwrite=config.overwrite) as tmp:
+    with atomic_output_dir(config.out, overwrite=config.overwrite, inputs=(config.raw,)) as tmp:
         shard_sizes, shard_files = _write_shards(tmp, release, kept, labels, groups, partition, class_names, config.folds)
         atomic_write_text(tmp / REPORT_NAME, _report_csv(report_rows))
         provenance = {"rdface_hf_version": __version__, "landmarker_sha256": file_sha256(model) if model else None}
@@ -377,6 +384,11 @@ def _report_rows(release: RawRelease, results: list[RowResult], extra: list[tupl
     return rows
 
 
+def _reason_kind(reason: str) -> str:
+    """A reason without its particulars: 'file missing: rd_images/A/x.png' -> 'file missing'."""
+    return reason.split(" (")[0].split(":")[0]
+
+
 def _report_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=REPORT_COLUMNS, lineterminator="\n")
@@ -390,8 +402,7 @@ def _statistics(kept, labels, class_names, partition, report_rows, config: Build
     histogram = Counter(per_condition.values())
     status = Counter(r["status"] for r in report_rows)
     reasons = Counter(
-        reason.split(" (")[0].split(":")[0]
-        for r in report_rows if r["status"] != ACCEPTED for reason in r["reason"].split("; ") if reason
+        _reason_kind(reason) for r in report_rows if r["status"] != ACCEPTED for reason in r["reason"].split("; ") if reason
     )
     parts = Counter(splits.partition_name(int(p)) for p in partition)
     fold_rows = []

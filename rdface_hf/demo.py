@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ._config import StageConfig, require
 from ._errors import InputError
+from ._io import check_output_dir
 
 
 @dataclass
@@ -30,6 +31,16 @@ class DemoConfig(StageConfig):
         require(self.workers is None or self.workers >= 1, f"--workers must be at least 1, got {self.workers}")
 
 
+DEMO_MARKER = "demo_config.json"
+
+
+def _check_demo_dir(out: Path) -> None:
+    """The demo replaces its own earlier output, and nothing else."""
+    check_output_dir(out, overwrite=True)
+    if out.is_dir() and any(out.iterdir()) and not (out / DEMO_MARKER).is_file():
+        raise InputError(f"--output-dir {out} is not empty and holds no earlier demo ({DEMO_MARKER}); choose another folder")
+
+
 def run_demo(config: DemoConfig) -> str:
     """Run the demo and return its summary (a few lines of text)."""
     import datasets
@@ -41,11 +52,12 @@ def run_demo(config: DemoConfig) -> str:
 
     out = Path(config.output_dir)
     raw, built_dir = out / "raw", out / "rdface"
-    out.mkdir(parents=True, exist_ok=True)
-    config.save(out / "demo_config.json")
     optional = {"per_condition_mean": config.per_condition_mean, "difficulty": config.difficulty}
     sim_config = SimConfig(out=str(raw), conditions=config.conditions, seed=config.seed, workers=config.workers,
                            preview=True, overwrite=True, **{k: v for k, v in optional.items() if v is not None})
+    _check_demo_dir(out)  # after every flag is validated, before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    config.save(out / DEMO_MARKER)
     sim = simulate(sim_config)
     t0 = time.perf_counter()
     built = build_dataset(BuildConfig(raw=str(raw), out=str(built_dir), workers=config.workers, overwrite=True))

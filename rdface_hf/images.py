@@ -40,6 +40,7 @@ class CleanImage:
     source_mode: str
     source_format: str | None
     greyscale: bool
+    notes: tuple[str, ...] = ()  # what was done that a reader should know (kept with a warning)
 
     @property
     def width(self) -> int:
@@ -50,7 +51,7 @@ class CleanImage:
         return int(self.pixels.shape[0])
 
 
-def _to_srgb(im: Image.Image) -> Image.Image:
+def _to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
     icc = im.info.get("icc_profile")
     if not icc or im.mode not in ("RGB", "RGBA", "CMYK", "L"):
         return im
@@ -60,7 +61,8 @@ def _to_srgb(im: Image.Image) -> Image.Image:
         out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
         return ImageCms.profileToProfile(im, src, dst, outputMode=out_mode)
     except (ImageCms.PyCMSError, OSError, ValueError):
-        return im  # an unusable profile: keep the pixels as they are
+        notes.append("unusable ICC colour profile ignored")
+        return im  # keep the pixels as they are
 
 
 def _to_rgb8(im: Image.Image) -> Image.Image:
@@ -114,10 +116,14 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
         if w == 0 or h == 0:
             raise ImageRejected("image has zero size")
         source_mode, source_format = im.mode, im.format
+        notes: list[str] = []
+        frames = getattr(im, "n_frames", 1)
+        if frames > 1:
+            notes.append(f"{frames} frames (animated or multi-page): the first is used")
         try:
             im.load()
             im = ImageOps.exif_transpose(im)
-            im = _to_srgb(im)
+            im = _to_srgb(im, notes)
             rgb = _to_rgb8(im)
             pixels = np.array(rgb, dtype=np.uint8)  # a copy: no metadata travels with an ndarray
         except Image.DecompressionBombWarning:
@@ -126,7 +132,8 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
             raise ImageRejected(f"unreadable or truncated image ({_describe(exc)})") from None
     grey_mode = source_mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
     grey_pixels = bool((pixels[:, :, 0] == pixels[:, :, 1]).all() and (pixels[:, :, 1] == pixels[:, :, 2]).all())
-    return CleanImage(pixels=pixels, source_mode=source_mode, source_format=source_format, greyscale=grey_mode or grey_pixels)
+    return CleanImage(pixels=pixels, source_mode=source_mode, source_format=source_format,
+                      greyscale=grey_mode or grey_pixels, notes=tuple(notes))
 
 
 def encode_png(pixels: np.ndarray) -> bytes:

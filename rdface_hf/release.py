@@ -98,7 +98,9 @@ def read_release(root: str | Path) -> RawRelease:
         if not record:
             continue  # an empty line is not a row (a line of empty fields is, and is reported)
         problem = None
-        if len(record) != len(header):
+        if [field.strip() for field in record] == header:
+            problem = "repeated header row"
+        elif len(record) != len(header):
             problem = f"malformed CSV row: {len(record)} fields, header has {len(header)}"
         values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header) if h}
         if problem is None:
@@ -153,7 +155,7 @@ def unlisted_files(release: RawRelease) -> list[Path]:
     silently). Paths are compared as written, links not followed, so a row that
     names a link is that link's row."""
     listed = {
-        os.path.normpath(release.images_dir / row.disease_abbr / row.image_name)
+        os.path.normpath(os.path.join(release.images_dir, row.disease_abbr, row.image_name))
         for row in release.rows if row.image_name and row.disease_abbr
     }
     found = sorted(p for p in release.images_dir.rglob("*") if p.is_file() or p.is_symlink())

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import condition_row, noise_image, write_release
+from conftest import HEADER, condition_row, noise_image, write_release
 from rdface_hf.builder import BuildConfig, build_dataset
 from rdface_hf.cli import main
 from rdface_hf.hub import load_rdface
@@ -401,9 +401,11 @@ def test_odd_rows_and_files_are_each_reported_once(tmp_path, distinct_faces):
     (raw / "rd_images" / "B" / "folder.png").mkdir()
     with open(raw / "disease_images.csv", "a") as fh:
         fh.write(",,,,,\n")
+        fh.write(",".join(HEADER) + "\n")
     build(raw, tmp_path / "out")
     report = read_report(tmp_path / "out")
-    assert len(report) == 8, report
+    assert len(report) == 9, report
+    assert report[8]["reason"] == "repeated header row" and report[8]["row"] == "9"
     reasons = {r["image_name"]: r["reason"] for r in report}
     assert reasons["link.png"] == "path leaves rd_images/B/"
     assert reasons["folder.png"].startswith("not a file but a folder")
@@ -452,3 +454,23 @@ def test_near_duplicate_across_conditions_always_trains(tmp_path, distinct_faces
         rows = {r["image_name"]: r for s in load_rdface(out).values() for r in s}
         assert rows["s0.png"]["partition"] == rows["a0.png"]["partition"] == "train-always"
         assert "near-duplicate of A/a0.png" in rows["s0.png"]["warnings"]
+
+
+def test_impossible_names_are_rejected_rows(tmp_path, distinct_faces):
+    raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[
+        condition_row("B", "x" * 300 + ".jpg", 1), condition_row("B", "a\x00b.jpg", 1),
+    ])
+    build(raw, tmp_path / "out")
+    reasons = [r["reason"] for r in read_report(tmp_path / "out")[-2:]]
+    assert all(reason.startswith("invalid path") for reason in reasons), reasons
+
+
+def test_animated_image_is_kept_with_a_warning(tmp_path, distinct_faces):
+    frames = [Image.fromarray(distinct_faces[5]), Image.fromarray(distinct_faces[6])]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[condition_row("B", "anim.gif", 1)],
+                        extra_images={("B", "anim.gif"): buf.getvalue()})
+    build(raw, tmp_path / "out")
+    row = read_report(tmp_path / "out")[-1]
+    assert row["status"] == "warning" and "2 frames (animated or multi-page): the first is used" in row["reason"]

@@ -26,3 +26,17 @@ def test_demo_bad_flag(capsys):
     assert main(["demo", "--conditions", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--conditions must be at least 1" in err[0]
+
+
+def test_demo_never_replaces_a_folder_it_did_not_make(tmp_path, capsys):
+    precious = tmp_path / "mine"
+    (precious / "raw").mkdir(parents=True)
+    (precious / "raw" / "data.txt").write_text("keep me")
+    assert main(["demo", "--output-dir", str(precious), "--conditions", "2"]) == 2
+    assert "holds no earlier demo" in capsys.readouterr().err
+    assert (precious / "raw" / "data.txt").read_text() == "keep me"
+    (tmp_path / "afile").write_text("x")
+    assert main(["demo", "--output-dir", str(tmp_path / "afile")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert main(["demo", "--output-dir", str(tmp_path / "new"), "--difficulty", "5"]) == 2
+    assert not (tmp_path / "new").exists(), "a bad flag writes nothing"

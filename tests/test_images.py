@@ -135,3 +135,10 @@ def test_near_duplicate_pairs():
     pairs = images.near_duplicate_pairs([0b0, 0b1, 0b1111_1111_1111, 0b1], max_distance=1)
     assert pairs == [(0, 1, 1), (0, 3, 1), (1, 3, 0)]
     assert images.near_duplicate_pairs([5]) == []
+
+
+def test_broken_icc_profile_is_noted_not_fatal():
+    data = encode(asymmetric(), "PNG", icc_profile=b"\x00" * 200)
+    clean = images.load_clean(data)
+    assert clean.notes == ("unusable ICC colour profile ignored",)
+    assert clean.pixels.shape == (20, 40, 3)

@@ -24,7 +24,7 @@ from rdface_hf.sim.conditions import MAX_PER_CONDITION, sample_counts
 from rdface_hf.sim.features import AXES, FEATURES, apply_features, displacement_field, measure_features
 from rdface_hf.sim.identities import Identity, build_bank, canonical_frame, identity_shape
 from rdface_hf.sim.render import render
-from rdface_hf.sim.simulate import RDFACE_COLUMNS
+from rdface_hf.release import REQUIRED_COLUMNS as RDFACE_COLUMNS
 from rdface_hf.sim.warp import jacobian_det
 
 SMALL = dict(conditions=6, per_condition_mean=2.5, image_size=128, seed=7)
@@ -295,3 +295,39 @@ def test_config_errors_are_input_errors(tmp_path):
     with pytest.raises(InputError):
         SimConfig(out=str(tmp_path), difficulty=-0.1)
     assert canonical_frame(100).iod > 0 and len(AXES) >= 14
+
+
+def test_overwrite_never_deletes_the_identities_folder(tmp_path, capsys):
+    from skimage import data
+
+    project = tmp_path / "proj"
+    (project / "faces").mkdir(parents=True)
+    Image.fromarray(data.astronaut()).save(project / "faces" / "a.png")
+    rc = cli.main(["simulate", str(project), "--identities", str(project / "faces"), "--conditions", "2", "--overwrite"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "overlaps the input" in err and err.count("\n") == 1
+    assert (project / "faces" / "a.png").is_file()
+
+
+def test_too_many_conditions_is_refused_at_once(tmp_path, capsys):
+    from rdface_hf.sim.conditions import max_conditions
+
+    rc = cli.main(["simulate", str(tmp_path / "out"), "--conditions", str(max_conditions() + 1)])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"at most {max_conditions()}" in err
+
+
+def test_identity_files_that_cannot_be_used_are_reported(tmp_path, capsys):
+    from skimage import data
+
+    from test_images import png_header_only
+
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    Image.fromarray(data.astronaut()).save(faces / "a.png")
+    (faces / "bomb.png").write_bytes(png_header_only(20_000, 20_000))
+    (faces / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    build_bank(128, faces)
+    err = capsys.readouterr().err
+    assert "skipped bomb.png (larger than 50 megapixels" in err
+    assert "skipped gone.jpg (cannot read" in err

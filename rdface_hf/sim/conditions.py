@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -55,6 +59,17 @@ def severity_scale(difficulty: float) -> float:
 def identity_spread(difficulty: float) -> float:
     """Scale of identity (shape, pose) variation at a difficulty."""
     return 0.3 + 0.9 * difficulty
+
+
+@lru_cache(maxsize=1)
+def max_conditions() -> int:
+    """How many distinct conditions exist: feature sets of the sizes in
+    ``FEATURES_PER_CONDITION``, at most one feature per axis."""
+    per_axis = Counter(f.axis for f in FEATURES.values())
+    sizes = {k for k, _ in FEATURES_PER_CONDITION}
+    return sum(
+        math.prod(per_axis[a] for a in axes) for k in sizes for axes in itertools.combinations(sorted(per_axis), k)
+    )
 
 
 def sample_conditions(n: int, rng: np.random.Generator, difficulty: float) -> list[Condition]:

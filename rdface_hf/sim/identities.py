@@ -135,19 +135,23 @@ def builtin_photos() -> list[tuple[str, np.ndarray]]:
 
 def folder_photos(folder: str | os.PathLike) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
     """Every readable image in ``folder`` (sorted by name), as RGB arrays,
-    and the files passed over, each with its reason."""
+    and the files passed over, each with its reason. Images go through the
+    builder's checks (decompression bombs, truncation, EXIF orientation)."""
+    from ..images import ImageRejected, load_clean
+
     out, skipped = [], []
     for path in sorted(Path(folder).iterdir()):
-        if not path.is_file():
+        if path.is_dir():
             continue
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             skipped.append(f"{path.name} (not an image file)")
             continue
         try:
-            with Image.open(path) as im:
-                out.append((f"dir:{path.name}", np.asarray(im.convert("RGB"))))
-        except (OSError, ValueError) as exc:
-            skipped.append(f"{path.name} (unreadable: {exc})")
+            out.append((f"dir:{path.name}", load_clean(path.read_bytes()).pixels))
+        except OSError as exc:  # a dangling link, no permission
+            skipped.append(f"{path.name} (cannot read: {exc.strerror or exc})")
+        except ImageRejected as exc:
+            skipped.append(f"{path.name} ({exc})")
     return out, skipped
 
 
@@ -249,7 +253,7 @@ def _cached_space(model: str) -> ShapeSpace:
 
 
 @lru_cache(maxsize=8)
-def _cached_bank(size: int, identities: str | None, model: str) -> IdentityBank:
+def _cached_bank(size: int, identities: str | None, model: str, fingerprint: tuple = ()) -> IdentityBank:
     from ..landmarks import FaceLandmarker
 
     photos = builtin_photos()
@@ -277,7 +281,17 @@ def build_bank(size: int, identities: str | os.PathLike | None = None, model_pat
 
     model = str(resolve_landmarker_model(model_path))
     ident = None if identities is None else str(Path(identities).resolve())
-    return _cached_bank(int(size), ident, model)
+    return _cached_bank(int(size), ident, model, _folder_fingerprint(ident))
+
+
+def _folder_fingerprint(folder: str | None) -> tuple:
+    """Names, sizes and mtimes: a changed identities folder is not served from the cache."""
+    if folder is None:
+        return ()
+    return tuple(
+        (p.name, st.st_size, st.st_mtime_ns)
+        for p in sorted(Path(folder).iterdir()) if p.is_file() for st in [p.stat()]
+    )
 
 
 # --- identities ---------------------------------------------------------------------

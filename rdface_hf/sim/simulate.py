@@ -30,17 +30,15 @@ from PIL import Image
 
 from .._config import StageConfig, require
 from .._errors import RDFaceError
+from .._io import atomic_output_dir, atomic_write_bytes, atomic_write_json, atomic_write_text, check_output_dir
 from ..release import REQUIRED_COLUMNS
-from .._io import atomic_output_dir, atomic_write_bytes, atomic_write_json, atomic_write_text
-from .conditions import Condition, identity_spread, image_severities, sample_conditions, sample_counts
+from .conditions import Condition, identity_spread, max_conditions, image_severities, sample_conditions, sample_counts
 from .features import AXES, FEATURES
 from .identities import IdentityBank, build_bank, sample_identity
 from .render import render
 
-RDFACE_COLUMNS = REQUIRED_COLUMNS
 EXTRA_COLUMNS = ("identity",)
 JPEG_QUALITY = 92
-HASH_MARGIN = 0  # extra bits over the builder's near-duplicate distance (it hashes the same decoded pixels)
 MAX_ATTEMPTS = 50
 RUN_ONLY = ("out", "workers", "overwrite")  # fields that do not change the output bytes
 
@@ -62,6 +60,10 @@ class SimConfig(StageConfig):
 
     def validate(self) -> None:
         require(isinstance(self.conditions, int) and self.conditions >= 1, f"--conditions must be at least 1, got {self.conditions}")
+        require(
+            self.conditions <= max_conditions(),
+            f"--conditions must be at most {max_conditions()} (the distinct feature combinations), got {self.conditions}",
+        )
         require(
             1.0 <= float(self.per_condition_mean) <= 7.0,
             f"--per-condition-mean must be between 1 and 7 (RDFace has 1 to 7 images per condition), got {self.per_condition_mean}",
@@ -185,7 +187,7 @@ def _dedupe(results: list[dict], bank: IdentityBank, spec: dict, plan: _Plan) ->
     """Redraw, in index order, any image too close to an earlier one; returns the count."""
     from ..images import NEAR_DUPLICATE_DISTANCE
 
-    limit = NEAR_DUPLICATE_DISTANCE + HASH_MARGIN
+    limit = NEAR_DUPLICATE_DISTANCE  # the builder hashes the same decoded JPEG pixels
     accepted = np.zeros(len(results), dtype=np.uint64)
     redrawn = 0
     for i, res in enumerate(results):
@@ -207,7 +209,7 @@ def _dedupe(results: list[dict], bank: IdentityBank, spec: dict, plan: _Plan) ->
 def _csv_text(plan: _Plan, identities: list[str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(RDFACE_COLUMNS + EXTRA_COLUMNS)
+    w.writerow(REQUIRED_COLUMNS + EXTRA_COLUMNS)
     for name, ci, ident in zip(plan.image_names, plan.image_condition, identities):
         c = plan.conditions[ci]
         w.writerow([name, c.disease_name, c.abbr, c.sub_category, c.gene_name, c.orphanet_code, ident])
@@ -243,11 +245,13 @@ def simulate(config: SimConfig, *, progress: bool = True) -> SimResult:
     from ..landmarks import default_workers
 
     start = time.perf_counter()
+    inputs = (config.identities,) if config.identities else ()
+    check_output_dir(config.out, overwrite=config.overwrite, inputs=inputs)  # before any slow work
     bank = build_bank(config.image_size, config.identities)
     plan = make_plan(config)
     spec = {"seed": config.seed, "difficulty": float(config.difficulty)}
     workers = default_workers() if config.workers is None else config.workers
-    with atomic_output_dir(config.out, overwrite=config.overwrite) as tmp:
+    with atomic_output_dir(config.out, overwrite=config.overwrite, inputs=inputs) as tmp:
         results = _draw_all(bank, spec, plan, workers, progress)
         redrawn = _dedupe(results, bank, spec, plan)
         _write_release(tmp, config, plan, results)
