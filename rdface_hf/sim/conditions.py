@@ -25,21 +25,24 @@ class Condition:
     features: dict[str, float] = field(default_factory=dict)  # name -> severity (> 0)
     width: int = 3
 
+    def _code(self, prefix: str) -> str:
+        return f"{prefix}{self.number:0{self.width}d}"
+
     @property
     def abbr(self) -> str:
-        return f"SIM{self.number:0{self.width}d}"
+        return self._code("SIM")
 
     @property
     def disease_name(self) -> str:
-        return f"Simulated syndrome {self.number:0{self.width}d} ({', '.join(self.features)})"
+        return f"{self._code('Simulated syndrome ')} ({', '.join(self.features)})"
 
     @property
     def gene_name(self) -> str:
-        return f"SIMG{self.number:0{self.width}d}"
+        return self._code("SIMG")
 
     @property
     def orphanet_code(self) -> str:
-        return f"SIM-{self.number:0{self.width}d}"
+        return self._code("SIM-")
 
     sub_category = "simulated"
 
