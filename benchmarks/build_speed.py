@@ -26,8 +26,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
-    from rdface_hf.builder import BuildConfig, build_dataset
-    from rdface_hf.landmarks import default_workers
+    from rdface_hf.dataset.builder import BuildConfig, build_dataset
+    from rdface_hf._parallel import default_workers
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = args.raw

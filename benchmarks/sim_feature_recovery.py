@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args()
 
-    from rdface_hf.landmarks import FaceLandmarker
+    from rdface_hf.dataset.landmarks import FaceLandmarker
     from rdface_hf.sim.features import FEATURES, apply_features, measure_features
     from rdface_hf.sim.identities import build_bank
     from rdface_hf.sim.render import render

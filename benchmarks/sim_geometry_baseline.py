@@ -21,24 +21,19 @@ from pathlib import Path
 
 
 def score_fold(build_dir: Path) -> dict:
-    from rdface_hf.baselines import geometry_baseline
-    from rdface_hf.hub import load_rdface
+    from rdface_hf.classify.geometry import geometry_baseline
+    from rdface_hf.dataset import RDFaceDataset
 
-    ds = load_rdface(build_dir, fold=0)
-    score = geometry_baseline(ds)
-    rows = [lm for split in ds.values() for lm in split["landmarks"]]
-    return {
-        "test_images": score.test_images,
-        "top1": score.top1,
-        "top5": score.top5,
-        "macro_f1": score.macro_f1,
-        "chance_top1": score.chance_top1,
-        "faces_found": sum(lm is not None for lm in rows) / len(rows),
-    }
+    import numpy as np
+
+    ds = RDFaceDataset(build_dir)
+    score = geometry_baseline(ds, fold=0)
+    points = np.concatenate([ds.landmarks("train", None), ds.landmarks(ds.test)])
+    return {**score.to_dict(), "faces_found": float((~np.isnan(points[:, 0, 0])).mean())}
 
 
 def run_one(difficulty: float, seed: int, work: Path, conditions: int) -> dict:
-    from rdface_hf.builder import BuildConfig, build_dataset
+    from rdface_hf.dataset.builder import BuildConfig, build_dataset
     from rdface_hf.sim import SimConfig, simulate
 
     raw, built = work / f"raw_{difficulty}", work / f"built_{difficulty}"

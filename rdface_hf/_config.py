@@ -1,4 +1,17 @@
-"""Typed stage configs: validated on construction, saved beside their outputs."""
+"""Typed stage configs: the single source of truth of a command.
+
+A stage's config is a dataclass derived from :class:`StageConfig`. Each field
+is declared once with :func:`option`: its type, default and help text. The
+command line is generated from it (:mod:`rdface_hf._argparse`), a YAML or JSON
+file can supply it (``--config FILE``), it is validated on construction, and it
+is saved beside the stage's outputs as ``<stage>_config.json`` together with the
+package version and a digest of the inputs, so that
+``--config OUT/<stage>_config.json`` reruns the same work.
+
+Validation raises :class:`ConfigError`, which names the *field*
+(``test_fraction must be ...``); the CLI rewrites the name as the *flag*
+(``--test-fraction must be ...``).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +19,86 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+import yaml
+
+from . import __version__
 from ._errors import InputError
 from ._io import atomic_write_json
 
 T = TypeVar("T", bound="StageConfig")
 
+# Keys a saved config carries besides its fields; ignored when it is read back.
+SAVED_EXTRAS = ("stage", "provenance")
+# Metadata keys of ours; the others (help, metavar, aliases, choices) go to argparse.
+OWN_METADATA = ("positional", "run_only")
+
+
+def option(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    positional: bool = False,
+    run_only: bool = False,
+    metavar: str | None = None,
+    aliases: tuple[str, ...] = (),
+    default_factory: Any = dataclasses.MISSING,
+) -> Any:
+    """A config field with its help text, declared once.
+
+    ``positional``: a command-line argument without a flag (``rdface build RAW OUT``).
+    ``run_only``: changes how a run happens, not what it makes (paths, workers,
+    progress bars); left out of the saved config's identity.
+    """
+    metadata: dict[str, Any] = {"help": help, "positional": positional, "run_only": run_only}
+    if metavar:
+        metadata["metavar"] = metavar
+    if aliases:
+        metadata["aliases"] = list(aliases)
+    return dataclasses.field(default=default, default_factory=default_factory, metadata=metadata)
+
+
+class ConfigError(InputError):
+    """A config value is invalid; ``field`` names it (the CLI turns it into a flag)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field, self.message = field, message
+        super().__init__(f"{field} {message}")
+
+
+def require(condition: bool, field: str, message: str) -> None:
+    """Raise :class:`ConfigError` for ``field`` unless ``condition``."""
+    if not condition:
+        raise ConfigError(field, message)
+
 
 @dataclasses.dataclass
 class StageConfig:
-    """Base class: subclasses validate in ``validate()`` (called on init)."""
+    """Base class of stage configs; subclasses validate in :meth:`validate`.
+
+    Class attributes: ``stage`` (the command's name) and ``config_file``
+    (``<stage>_config.json``, also the marker by which the command recognises
+    an output folder that it wrote itself).
+    """
+
+    stage: ClassVar[str] = "stage"
+    # Fields that may hold local paths and are left out of a published config.
+    private: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:  # pragma: no cover - overridden
         pass
+
+    @classmethod
+    def config_file(cls) -> str:
+        return f"{cls.stage.replace('-', '_')}_config.json"
+
+    @classmethod
+    def run_only_fields(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("run_only"))
 
     def to_dict(self) -> dict[str, Any]:
         out = {}
@@ -35,26 +111,52 @@ class StageConfig:
             out[f.name] = value
         return out
 
-    def save(self, path: str | os.PathLike) -> Path:
-        data = {"stage": type(self).__name__, **self.to_dict()}
-        return atomic_write_json(path, data)
+    def identity(self) -> dict[str, Any]:
+        """The fields that determine the output (no run-only fields)."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.run_only_fields()}
+
+    def save(self, path: str | os.PathLike, **provenance: Any) -> Path:
+        """Write ``<stage>_config.json``: the fields (less ``private`` ones),
+        the stage name and ``provenance`` (package version, input digests)."""
+        data = {k: v for k, v in self.to_dict().items() if k not in self.private}
+        record = {"rdface_hf_version": __version__, **provenance}
+        return atomic_write_json(path, {"stage": self.stage, **data, "provenance": record})
+
+    @classmethod
+    def read_file(cls, path: str | os.PathLike) -> dict[str, Any]:
+        """Field values from a YAML or JSON file (a saved config or one written by hand)."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"config {path} is not UTF-8 text") from None
+        try:
+            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"config {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}") from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise InputError(f"config {path} must hold a mapping of field names to values")
+        saved_stage = data.get("stage")
+        if saved_stage is not None and saved_stage not in (cls.stage, cls.__name__):
+            raise InputError(f"config {path} was saved by '{saved_stage}', not by '{cls.stage}'")
+        data = {k.replace("-", "_"): v for k, v in data.items() if k not in SAVED_EXTRAS}
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise InputError(f"config {path}: unknown field(s) {unknown} for '{cls.stage}'")
+        return data
 
     @classmethod
     def load(cls: type[T], path: str | os.PathLike, **overrides: Any) -> T:
-        """Read a saved config; ``overrides`` fill fields a saved file leaves out
-        (local paths) or replace saved ones."""
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        data.pop("stage", None)
-        data.pop("provenance", None)
+        """A config from a file; ``overrides`` fill or replace fields (local paths)."""
+        data = cls.read_file(path)
         data.update(overrides)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise InputError(f"{path}: unknown config keys {sorted(unknown)}")
-        return cls(**data)
-
-
-def require(condition: bool, message: str) -> None:
-    """Raise :class:`InputError` with ``message`` unless ``condition``."""
-    if not condition:
-        raise InputError(message)
+        try:
+            return cls(**data)
+        except TypeError as exc:  # a required field missing from the file
+            raise InputError(f"config {path}: {exc}") from None

@@ -1,15 +1,14 @@
-"""The ``rdface`` command line: thin wiring of stages, one module per command.
+"""The ``rdface`` command line: one module per command, flags made from configs.
 
-Each command lives in :mod:`rdface_hf.commands` as a module with
-``register(subparsers)`` (adds its parser, sets ``func``) and is also
-reachable as ``python -m rdface_hf.cli <command>`` (and so under
-``accelerate launch -m rdface_hf.cli``).
+Each command is a module in :mod:`rdface_hf.commands` with ``NAME``, ``HELP``,
+``CONFIG`` (its :class:`~rdface_hf._config.StageConfig`) and ``run(config)``.
+It is registered here by a static import. The same commands run as
+``python -m rdface_hf.cli <command>`` and ``accelerate launch -m rdface_hf.cli
+<command>``.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import signal
 import sys
@@ -17,32 +16,35 @@ import threading
 from typing import Sequence
 
 from . import __version__
+from ._argparse import (
+    ConfigParser,
+    TopParser,
+    add_command,
+    apply_config_file,
+    command_of,
+    config_from_namespace,
+    config_path_of,
+    flag_message,
+)
+from ._config import ConfigError
 from ._errors import RDFaceError
+from .commands import build, demo, publish, simulate
 
-# Command name -> module in rdface_hf.commands. Later stages add their rows.
-COMMANDS = {
-    "simulate": "simulate",
-    "build": "build",
-    "publish": "publish",
-    "demo": "demo",
-}
+# Command name -> module; a new command adds its module here.
+COMMANDS = {module.NAME: module for module in (simulate, build, publish, demo)}
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on a bad flag already; keep its message to one line."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rdface", description=__doc__.splitlines()[0])
+def build_parser() -> tuple[TopParser, dict]:
+    """The top-level parser and each command's sub-parser."""
+    parser = TopParser(prog="rdface", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--version", action="version", version=f"rdface_hf {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ConfigParser)
     sub.required = True
-    for name, module in COMMANDS.items():
-        importlib.import_module(f"rdface_hf.commands.{module}").register(sub)
-    return parser
+    subparsers = {
+        name: add_command(sub, name, module.CONFIG, help=module.HELP, description=getattr(module, "DESCRIPTION", None))
+        for name, module in COMMANDS.items()
+    }
+    return parser, subparsers
 
 
 def _exit_cleanly_on_sigterm():
@@ -56,16 +58,25 @@ def _exit_cleanly_on_sigterm():
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # quieten MediaPipe's TFLite banner
     os.environ.setdefault("GLOG_minloglevel", "2")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, subparsers = build_parser()
+    name = command_of(argv, list(COMMANDS))
     previous = _exit_cleanly_on_sigterm()
     try:
-        return int(args.func(args) or 0)
+        config_file = config_path_of(argv) if name else None
+        if config_file:
+            apply_config_file(subparsers[name], COMMANDS[name].CONFIG, config_file)
+        args = parser.parse_args(argv)
+        module = COMMANDS[args.command]
+        return int(module.run(config_from_namespace(module.CONFIG, args)) or 0)
+    except ConfigError as exc:  # names the field: say the flag
+        print(f"rdface {name}: error: {flag_message(COMMANDS[name].CONFIG, exc)}", file=sys.stderr)
+        return 2
     except RDFaceError as exc:
-        print(f"rdface {args.command}: error: {exc}", file=sys.stderr)
+        print(f"rdface {name or 'error'}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"rdface {args.command}: interrupted", file=sys.stderr)
+        print(f"rdface {name}: interrupted", file=sys.stderr)
         return 130
     finally:
         if previous is not None:

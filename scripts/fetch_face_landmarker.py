@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from rdface_hf._errors import RDFaceError
-from rdface_hf.landmarks import resolve_landmarker_model
+from rdface_hf.dataset.landmarks import resolve_landmarker_model
 
 
 def main() -> int:

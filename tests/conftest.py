@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = ["image_name", "disease_name", "disease_abbr", "sub_category", "gene_name", "orphanet_code"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """``gpu`` tests skip without CUDA; tests that use the landmarker are marked ``needs_landmarker``."""
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:
+        has_cuda = False
+    for item in items:
+        if "landmarker_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.needs_landmarker)
+        if item.get_closest_marker("gpu") and not has_cuda:
+            item.add_marker(pytest.mark.skip(reason="needs a CUDA device"))
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +78,7 @@ def distinct_faces(landmarker_model) -> list[np.ndarray]:
     """~80 distinct colour faces (LFW subset, tinted, 128 px) on which a face is found."""
     from skimage import data
 
-    from rdface_hf.landmarks import FaceLandmarker
+    from rdface_hf.dataset.landmarks import FaceLandmarker
 
     rng = np.random.default_rng(0)
     faces = []
@@ -76,15 +93,18 @@ def distinct_faces(landmarker_model) -> list[np.ndarray]:
     return faces
 
 
-def noise_image(seed: int, size: int = 96) -> np.ndarray:
+# --- factories (fixtures that return functions; never import from conftest) -----------
+
+
+def _noise_image(seed: int, size: int = 96) -> np.ndarray:
     """A distinct, face-free image (random smooth blobs)."""
     rng = np.random.default_rng(seed)
     small = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
     return np.asarray(Image.fromarray(small).resize((size, size), Image.BICUBIC))
 
 
-def write_release(root: Path, rows: list[dict], images: dict[tuple[str, str], np.ndarray | bytes],
-                  extra_columns: tuple[str, ...] = (), encoding: str = "utf-8") -> Path:
+def _write_release(root: Path, rows: list[dict], images: dict[tuple[str, str], np.ndarray | bytes],
+                   extra_columns: tuple[str, ...] = (), encoding: str = "utf-8") -> Path:
     """Write a raw release: rows (dicts over HEADER + extras) and image files.
 
     ``images`` maps (abbr, image_name) to an RGB array (saved by extension) or raw bytes.
@@ -105,11 +125,92 @@ def write_release(root: Path, rows: list[dict], images: dict[tuple[str, str], np
     return root
 
 
-def condition_row(abbr: str, name: str, index: int, **extra) -> dict:
+def _condition_row(abbr: str, name: str, index: int, **extra) -> dict:
     return {
         "image_name": name, "disease_name": f"Condition {abbr}", "disease_abbr": abbr,
         "sub_category": "test", "gene_name": f"GENE{index}", "orphanet_code": str(1000 + index), **extra,
     }
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels in a few bytes (a decompression bomb)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+
+
+def _build_release(raw, out, **kw):
+    """``build_dataset`` with test defaults: no progress bars, one worker."""
+    from rdface_hf.dataset.builder import BuildConfig, build_dataset
+
+    kw.setdefault("progress", False)
+    kw.setdefault("workers", 1)
+    return build_dataset(BuildConfig(raw=str(raw), out=str(out), **kw))
+
+
+def _write_built_dataset(root: Path, *, train, test, validation=None) -> Path:
+    """A folder in the built-dataset layout from in-memory splits (``datasets.Dataset``):
+    ``train`` becomes the always-train shard, ``validation`` fold 0's part, ``test`` the test
+    shard; the card declares ``default`` and ``fold_0``. For stages that need a build of
+    exactly known content (the real builder is tested on real releases)."""
+    import hashlib
+
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    from rdface_hf.dataset.card import dataset_configs
+
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, split in (("train-always", train), ("cv-0", validation), ("test", test)):
+        if split is None or len(split) == 0:
+            continue
+        tmp = root / "data" / f"{name}.tmp"
+        split.to_parquet(str(tmp))
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()[:8]
+        files[name] = f"data/{name}-{digest}.parquet"
+        tmp.rename(root / files[name])
+    card = DatasetCard.from_template(DatasetCardData(configs=dataset_configs(1, files)), template_str="---\n{{ card_data }}\n---\n")
+    (root / "README.md").write_text(str(card), encoding="utf-8")
+    (root / "validation_report.csv").write_text("image_name,disease_abbr,status,reason,row,image_id\n")
+    return root
+
+
+@pytest.fixture
+def write_built_dataset():
+    return _write_built_dataset
+
+
+@pytest.fixture
+def release_header() -> list[str]:
+    return list(HEADER)
+
+
+@pytest.fixture
+def noise_image():
+    return _noise_image
+
+
+@pytest.fixture
+def write_release():
+    return _write_release
+
+
+@pytest.fixture
+def condition_row():
+    return _condition_row
+
+
+@pytest.fixture
+def png_header_only():
+    return _png_header_only
+
+
+@pytest.fixture
+def build_release():
+    return _build_release
 
 
 @pytest.fixture
@@ -122,6 +223,6 @@ def face_release(tmp_path, distinct_faces):
         for i in range(n):
             name = f"p{i}.jpg" if i % 2 else f"p{i}.png"
             images[(abbr, name)] = distinct_faces[k]
-            rows.append(condition_row(abbr, name, c, age=str(2 + i)))
+            rows.append(_condition_row(abbr, name, c, age=str(2 + i)))
             k += 1
-    return write_release(tmp_path / "raw", rows, images, extra_columns=("age",))
+    return _write_release(tmp_path / "raw", rows, images, extra_columns=("age",))

@@ -37,7 +37,7 @@ def test_python_dash_m_entry_point(tmp_path):
 
 def test_repo_id_that_is_neither_folder_nor_repo(capsys):
     from rdface_hf._errors import InputError
-    from rdface_hf.hub import load_rdface
+    from rdface_hf.dataset import load_rdface
 
     with pytest.raises(InputError, match="not a Hub repo id"):
         load_rdface("no_such_folder_anywhere")

@@ -1,29 +1,113 @@
-"""rdface demo: the pipeline on the embedded simulator default, CPU, minutes."""
+"""``rdface demo``: the pipeline on the embedded simulator default, on the CPU, in minutes.
+
+simulate -> build -> :class:`~rdface_hf.dataset.RDFaceDataset` -> geometry probe,
+with a printed summary. It needs no gated data and no network (only the face
+landmarker bundle). The demo wires stages together, so it lives with the
+commands, the one layer allowed to import several stages.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "demo",
-        help="simulate an RDFace-shaped release, build it, load its folds and print a summary",
-        description="Runs offline on the phenotype simulator (no gated data): simulate -> build -> load_dataset.",
-    )
-    p.add_argument("--output-dir", default="demo_output", help="where to write (default ./demo_output; replaced)")
-    p.add_argument("--conditions", type=int, default=103, help="simulated conditions (default 103, as RDFace)")
-    p.add_argument("--per-condition-mean", type=float, default=None, help="mean images per condition (default as RDFace)")
-    p.add_argument("--difficulty", type=float, default=None, help="simulator difficulty 0..1")
-    p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
-    p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
-    p.set_defaults(func=run)
+import datasets
+import numpy as np
+
+from .._config import StageConfig, option, require
+from .._errors import InputError
+from .._io import atomic_write_json, check_output_dir
+from ..dataset import RDFaceDataset
+from ..dataset.builder import BuildConfig, build_dataset
+from ..sim.config import SimConfig
+
+NAME = "demo"
+HELP = "simulate an RDFace-shaped release, build it, load its folds and print a summary"
+DESCRIPTION = "Runs offline on the phenotype simulator (no gated data): simulate -> build -> load_dataset -> baseline."
+DEMO_MARKER = "demo_config.json"
 
 
-def run(args) -> int:
-    from rdface_hf.demo import DemoConfig, run_demo
+@dataclass
+class DemoConfig(StageConfig):
+    stage: ClassVar[str] = "demo"
 
-    config = DemoConfig(
-        output_dir=args.output_dir, conditions=args.conditions, per_condition_mean=args.per_condition_mean,
-        difficulty=args.difficulty, seed=args.seed, workers=args.workers,
-    )
-    print(run_demo(config))
+    output_dir: str = option("demo_output", help="where to write (an earlier demo there is replaced, nothing else)")
+    conditions: int = option(103, help="simulated conditions (103, as RDFace)")
+    per_condition_mean: float | None = option(None, help="mean images per condition (default as RDFace)")
+    difficulty: float | None = option(None, help="simulator difficulty 0..1 (default the simulator's)")
+    seed: int = option(0, help="simulator seed")
+    workers: int | None = option(None, help="worker processes (default: all cores)", run_only=True)
+
+    def validate(self) -> None:
+        self.output_dir = str(self.output_dir)
+        require(self.conditions >= 1, "conditions", f"must be at least 1, got {self.conditions}")
+        require(self.workers is None or self.workers >= 1, "workers", f"must be at least 1, got {self.workers}")
+
+    def save(self, path, **provenance) -> Path:
+        return atomic_write_json(path, {"stage": type(self).__name__, **self.to_dict()})
+
+
+CONFIG = DemoConfig
+
+
+def _check_demo_dir(out: Path) -> None:
+    """The demo replaces its own earlier output, and nothing else."""
+    check_output_dir(out, overwrite=True)
+    if out.is_dir() and any(out.iterdir()) and not (out / DEMO_MARKER).is_file():
+        raise InputError(f"--output-dir {out} is not empty and holds no earlier demo ({DEMO_MARKER}); choose another folder")
+
+
+def _baseline_line(dataset: RDFaceDataset) -> str:
+    from ..classify.geometry import geometry_baseline  # sklearn: kept out of the CLI's start-up
+
+    try:
+        score = geometry_baseline(dataset, fold=0)
+    except InputError as exc:
+        return f"skipped: {exc}"
+    return (f"landmarks + logistic regression on fold 0, scored on the fixed test split: "
+            f"top-1 {100 * score.top1:.1f} %, top-5 {100 * score.top5:.1f} %, macro-F1 {score.macro_f1:.3f} "
+            f"(chance {100 * score.chance_top1:.1f} %)")
+
+
+def _summary(out: Path, sim, built, build_seconds: float, dataset: RDFaceDataset) -> str:
+    raw, built_dir = Path(sim.out), Path(built.out)
+    fold0, default = dataset.fold(0), dataset.default()
+    with_face = sum(int((~np.isnan(dataset.landmarks(split)[:, 0, 0])).sum()) for split in fold0.values())
+    total = sum(len(split) for split in fold0.values())
+
+    def sizes(dd) -> str:
+        return ", ".join(f"{name} {len(split)}" for name, split in dd.items())
+
+    return "\n".join([
+        f"rdface demo: {out}/",
+        f"  simulated  {out / 'raw'}: {sim.images} images of {sim.conditions} conditions in {sim.seconds:.1f} s; "
+        f"contact sheet {out / 'raw' / 'preview.png'}",
+        f"  built      {built_dir} in {build_seconds:.1f} s: {built.accepted} accepted, {built.warnings} with warnings, "
+        f"{built.rejected} rejected; card {built_dir / 'README.md'}",
+        f"  folds      fold_0: {sizes(fold0)}; default: {sizes(default)}; "
+        f"{dataset.num_classes} classes; landmarks on {with_face}/{total} images",
+        f"  baseline   {_baseline_line(dataset)}",
+        f"  next       datasets.load_dataset({str(built_dir)!r}, 'fold_0')",
+    ])
+
+
+def run(config: DemoConfig) -> int:
+    from ..sim import simulate  # image synthesis (scipy, scikit-image): kept out of the CLI's start-up
+
+    out = Path(config.output_dir)
+    raw, built_dir = out / "raw", out / "rdface"
+    optional = {"per_condition_mean": config.per_condition_mean, "difficulty": config.difficulty}
+    sim_config = SimConfig(out=str(raw), conditions=config.conditions, seed=config.seed, workers=config.workers,
+                           preview=True, overwrite=True, **{k: v for k, v in optional.items() if v is not None})
+    _check_demo_dir(out)  # after every flag is validated, before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    config.save(out / DEMO_MARKER)
+    sim = simulate(sim_config)
+    t0 = time.perf_counter()
+    built = build_dataset(BuildConfig(raw=str(raw), out=str(built_dir), workers=config.workers, overwrite=True))
+    build_seconds = time.perf_counter() - t0
+    datasets.disable_progress_bars()
+    print(_summary(out, sim, built, build_seconds, RDFaceDataset(built_dir)))
     return 0

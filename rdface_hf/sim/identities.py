@@ -28,7 +28,13 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+import matplotlib.cbook
+from skimage import data as skimage_data
+
 from .._errors import InputError
+from ..dataset.images import ImageRejected, load_clean
+from ..dataset.landmarks import FaceLandmarker, landmark_groups, resolve_landmarker_model
+from ..dataset.procrustes import generalized_procrustes
 from .features import FaceFrame, face_frame, in_face_frame
 from .warp import sample_image
 
@@ -125,20 +131,15 @@ def _to_canonical(image: np.ndarray, landmarks: np.ndarray, size: int) -> tuple[
 
 def builtin_photos() -> list[tuple[str, np.ndarray]]:
     """The package-shipped public-domain face photos."""
-    import matplotlib.cbook
-    from skimage import data
-
     with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as fh:
         hopper = np.asarray(Image.open(fh).convert("RGB"))
-    return [("astronaut", np.asarray(data.astronaut())), ("grace_hopper", hopper)]
+    return [("astronaut", np.asarray(skimage_data.astronaut())), ("grace_hopper", hopper)]
 
 
 def folder_photos(folder: str | os.PathLike) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
     """Every readable image in ``folder`` (sorted by name), as RGB arrays,
     and the files passed over, each with its reason. Images go through the
     builder's checks (decompression bombs, truncation, EXIF orientation)."""
-    from ..images import ImageRejected, load_clean
-
     out, skipped = [], []
     for path in sorted(Path(folder).iterdir()):
         if path.is_dir():
@@ -171,10 +172,8 @@ def make_base_faces(photos, size: int, landmarker) -> list[BaseFace]:
 
 def lfw_shapes(landmarker, count: int = 100, upscale: int = 200) -> np.ndarray:
     """(M, 478, 2) face-frame landmarks of the LFW subset faces MediaPipe finds."""
-    from skimage import data
-
     shapes = []
-    for face in data.lfw_subset()[:count]:
+    for face in skimage_data.lfw_subset()[:count]:
         im = Image.fromarray(np.clip(np.rint(face * 255), 0, 255).astype(np.uint8)).resize((upscale, upscale), Image.BICUBIC)
         found = landmarker.detect(np.asarray(im.convert("RGB")))
         if found is not None:
@@ -216,8 +215,6 @@ def shape_space(shapes: np.ndarray, k: int = SHAPE_COMPONENTS) -> ShapeSpace:
     Symmetrising keeps identity (proportions) and drops head turn, which a 2-D
     warp of a frontal photo cannot render without folding.
     """
-    from ..landmarks import generalized_procrustes
-
     aligned, mean = generalized_procrustes(shapes)
     frame = face_frame(mean)
     aligned = np.stack([frame.to_frame(a) for a in aligned])
@@ -234,8 +231,6 @@ def shape_space(shapes: np.ndarray, k: int = SHAPE_COMPONENTS) -> ShapeSpace:
 
 
 def control_indices() -> np.ndarray:
-    from ..landmarks import landmark_groups
-
     groups = landmark_groups()
     idx = set(EXTRA_CONTROL)
     for name in ("face_oval", "left_eye", "right_eye", "left_eyebrow", "right_eyebrow", "lips", "nose"):
@@ -246,16 +241,12 @@ def control_indices() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _cached_space(model: str) -> ShapeSpace:
-    from ..landmarks import FaceLandmarker
-
     with FaceLandmarker(model) as lm:
         return shape_space(lfw_shapes(lm))
 
 
 @lru_cache(maxsize=8)
 def _cached_bank(size: int, identities: str | None, model: str, fingerprint: tuple = ()) -> IdentityBank:
-    from ..landmarks import FaceLandmarker
-
     photos = builtin_photos()
     with FaceLandmarker(model) as lm:
         faces = make_base_faces(photos, size, lm)
@@ -269,16 +260,12 @@ def _cached_bank(size: int, identities: str | None, model: str, fingerprint: tup
             for reason in skipped:  # nothing is dropped silently
                 print(f"rdface simulate: warning: --identities: skipped {reason}", file=sys.stderr)
             faces += found
-    from ..landmarks import landmark_groups
-
     oval = np.asarray(landmark_groups()["face_oval"], dtype=np.int64)
     return IdentityBank(faces=tuple(faces), space=_cached_space(model), control=control_indices(), oval=oval, size=size)
 
 
 def build_bank(size: int, identities: str | os.PathLike | None = None, model_path: str | os.PathLike | None = None) -> IdentityBank:
     """The identity bank for images of side ``size`` (cached per process)."""
-    from ..landmarks import resolve_landmarker_model
-
     model = str(resolve_landmarker_model(model_path))
     ident = None if identities is None else str(Path(identities).resolve())
     return _cached_bank(int(size), ident, model, _folder_fingerprint(ident))

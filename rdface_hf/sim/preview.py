@@ -8,6 +8,7 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .._io import atomic_write_bytes
 from .conditions import Condition
 from .identities import IdentityBank, sample_identity
 from .render import render
@@ -36,8 +37,6 @@ def preview_image(bank: IdentityBank, conditions: list[Condition], seed: int) ->
 
 
 def write_preview(path: str | os.PathLike, bank: IdentityBank, conditions: list[Condition], seed: int) -> None:
-    from .._io import atomic_write_bytes
-
     buf = io.BytesIO()
     preview_image(bank, conditions, seed).save(buf, format="PNG")
     atomic_write_bytes(path, buf.getvalue())

@@ -19,70 +19,37 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from .._config import StageConfig, require
+from threadpoolctl import threadpool_limits
+
 from .._errors import RDFaceError
 from .._io import atomic_output_dir, atomic_write_bytes, atomic_write_json, atomic_write_text, check_output_dir
-from ..release import REQUIRED_COLUMNS
-from .conditions import Condition, identity_spread, max_conditions, image_severities, sample_conditions, sample_counts
+from .._parallel import default_workers, parallel_map
+from .._results import StageResult
+from ..dataset.images import NEAR_DUPLICATE_DISTANCE, perceptual_hash
+from ..dataset.release import REQUIRED_COLUMNS
+from .conditions import Condition, identity_spread, image_severities, sample_conditions, sample_counts
+from .config import SimConfig
 from .features import AXES, FEATURES
 from .identities import IdentityBank, build_bank, sample_identity
+from .preview import write_preview
 from .render import render
 
 EXTRA_COLUMNS = ("identity",)
 JPEG_QUALITY = 92
 MAX_ATTEMPTS = 50
-RUN_ONLY = ("out", "workers", "overwrite")  # fields that do not change the output bytes
-
-
-@dataclass
-class SimConfig(StageConfig):
-    """Settings of ``rdface simulate`` (defaults mirror RDFace's shape)."""
-
-    out: str = "rdface_sim"
-    conditions: int = 103
-    per_condition_mean: float = round(456 / 103, 4)
-    seed: int = 0
-    image_size: int = 256
-    difficulty: float = 0.5
-    identities: str | None = None
-    preview: bool = False
-    workers: int | None = None
-    overwrite: bool = False
-
-    def validate(self) -> None:
-        require(isinstance(self.conditions, int) and self.conditions >= 1, f"--conditions must be at least 1, got {self.conditions}")
-        require(
-            self.conditions <= max_conditions(),
-            f"--conditions must be at most {max_conditions()} (the distinct feature combinations), got {self.conditions}",
-        )
-        require(
-            1.0 <= float(self.per_condition_mean) <= 7.0,
-            f"--per-condition-mean must be between 1 and 7 (RDFace has 1 to 7 images per condition), got {self.per_condition_mean}",
-        )
-        require(isinstance(self.seed, int) and self.seed >= 0, f"--seed must be a non-negative integer, got {self.seed}")
-        require(64 <= int(self.image_size) <= 2048, f"--image-size must be between 64 and 2048 pixels, got {self.image_size}")
-        require(0.0 <= float(self.difficulty) <= 1.0, f"--difficulty must be between 0 and 1, got {self.difficulty}")
-        require(self.workers is None or self.workers >= 1, f"--workers must be at least 1, got {self.workers}")
-        if self.identities is not None:
-            require(Path(self.identities).is_dir(), f"--identities {self.identities}: not a folder")
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save what determines the output (not the folder, workers or overwrite)."""
-        data = {k: v for k, v in self.to_dict().items() if k not in RUN_ONLY}
-        return atomic_write_json(path, {"stage": type(self).__name__, **data})
 
 
 @dataclass(frozen=True)
-class SimResult:
+class SimResult(StageResult):
     out: Path
     conditions: int
     images: int
@@ -122,8 +89,6 @@ def encode_jpeg(pixels: np.ndarray) -> bytes:
 
 
 def _hash_of(data: bytes) -> int:
-    from ..images import perceptual_hash
-
     with Image.open(io.BytesIO(data)) as im:
         return perceptual_hash(np.asarray(im.convert("RGB")))
 
@@ -144,35 +109,16 @@ def draw_image(bank: IdentityBank, spec: dict, condition: Condition, index: int,
     return {"index": index, "bytes": data, "hash": _hash_of(data), "truth": truth}
 
 
-def _draw_chunk(args) -> list[dict[str, Any]]:
-    from threadpoolctl import threadpool_limits
-
-    bank, spec, conditions, jobs = args
+def _draw_one(bank: IdentityBank, spec: dict, conditions: list[Condition], job: tuple[int, int, int]) -> dict[str, Any]:
+    index, ci, attempt = job
     with threadpool_limits(1):  # one BLAS thread: fast under a pool, same bits everywhere
-        return [draw_image(bank, spec, conditions[ci], index, attempt) for index, ci, attempt in jobs]
+        return draw_image(bank, spec, conditions[ci], index, attempt)
 
 
 def _draw_all(bank: IdentityBank, spec: dict, plan: _Plan, workers: int, progress: bool) -> list[dict]:
-    from tqdm.auto import tqdm
-
-    from ..landmarks import process_pool
-
     jobs = [(i, ci, 0) for i, ci in enumerate(plan.image_condition)]
-    chunks = [jobs[k : k + 8] for k in range(0, len(jobs), 8)]
-    args = [(bank, spec, plan.conditions, c) for c in chunks]
-    results: list[dict] = []
-    with tqdm(total=len(jobs), desc="simulate", unit="img", disable=not progress) as bar:
-        if workers <= 1 or len(chunks) <= 1:
-            mapped = map(_draw_chunk, args)
-            for res in mapped:
-                results += res
-                bar.update(len(res))
-        else:
-            with process_pool(min(workers, len(chunks))) as pool:
-                for res in pool.map(_draw_chunk, args):
-                    results += res
-                    bar.update(len(res))
-    return results
+    draw = partial(_draw_one, bank, spec, plan.conditions)
+    return parallel_map(draw, jobs, workers=workers, chunksize=8, desc="simulate", progress=progress)
 
 
 def _too_close(candidate: int, accepted: np.ndarray, limit: int) -> bool:
@@ -185,8 +131,6 @@ def _too_close(candidate: int, accepted: np.ndarray, limit: int) -> bool:
 
 def _dedupe(results: list[dict], bank: IdentityBank, spec: dict, plan: _Plan) -> int:
     """Redraw, in index order, any image too close to an earlier one; returns the count."""
-    from ..images import NEAR_DUPLICATE_DISTANCE
-
     limit = NEAR_DUPLICATE_DISTANCE  # the builder hashes the same decoded JPEG pixels
     accepted = np.zeros(len(results), dtype=np.uint64)
     redrawn = 0
@@ -199,7 +143,7 @@ def _dedupe(results: list[dict], bank: IdentityBank, spec: dict, plan: _Plan) ->
                     f"could not draw image {i + 1} distinct from the others in {MAX_ATTEMPTS} attempts "
                     "(too many images for this --image-size; use a larger size or fewer images)"
                 )
-            res = _draw_chunk((bank, spec, plan.conditions, [(i, plan.image_condition[i], attempt)]))[0]
+            res = _draw_one(bank, spec, plan.conditions, (i, plan.image_condition[i], attempt))
             redrawn += 1
         results[i] = res
         accepted[i] = np.uint64(res["hash"])
@@ -242,8 +186,6 @@ def _write_release(tmp: Path, config: SimConfig, plan: _Plan, results: list[dict
 
 def simulate(config: SimConfig, *, progress: bool = True) -> SimResult:
     """Write a simulated raw release to ``config.out`` (see module docstring)."""
-    from ..landmarks import default_workers
-
     start = time.perf_counter()
     inputs = (config.identities,) if config.identities else ()
     check_output_dir(config.out, overwrite=config.overwrite, inputs=inputs)  # before any slow work
@@ -256,8 +198,6 @@ def simulate(config: SimConfig, *, progress: bool = True) -> SimResult:
         redrawn = _dedupe(results, bank, spec, plan)
         _write_release(tmp, config, plan, results)
         if config.preview:
-            from .preview import write_preview
-
             write_preview(tmp / "preview.png", bank, plan.conditions, config.seed)
     return SimResult(Path(config.out).absolute(), len(plan.conditions), len(results), redrawn, time.perf_counter() - start)
 

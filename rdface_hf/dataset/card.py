@@ -6,7 +6,10 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from . import __version__, splits
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from .. import __version__
+from . import splits
 
 DEFAULT_REPO_ID = "ORG/rdface"
 
@@ -57,8 +60,6 @@ def _size_category(n: int) -> str:
 
 def render_dataset_card(*, stats: dict, config, shard_files: dict[str, str], simulated: bool, repo_id: str = DEFAULT_REPO_ID):
     """Return a :class:`huggingface_hub.DatasetCard` for one build."""
-    from huggingface_hub import DatasetCard, DatasetCardData
-
     pretty = "RDFace (simulated)" if simulated else "RDFace"
     card_data = DatasetCardData(
         pretty_name=pretty,

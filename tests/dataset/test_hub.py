@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from rdface_hf.cli import main
-from rdface_hf.hub import load_rdface, publish
-from test_builder import build
+from rdface_hf.dataset import load_rdface
+from rdface_hf.dataset.hub import publish
 
 
 class FakeHub:
@@ -43,17 +43,17 @@ class FakeHub:
 
 
 @pytest.fixture
-def built(face_release, tmp_path):
+def built(build_release, face_release, tmp_path):
     out = tmp_path / "build"
-    build(face_release, out)
+    build_release(face_release, out)
     return out
 
 
-def test_republish_removes_shards_of_the_earlier_build(built, face_release, tmp_path):
+def test_republish_removes_shards_of_the_earlier_build(build_release, built, face_release, tmp_path):
     hub = FakeHub(tmp_path / "hub")
     publish(built, "lab/rdface", api=hub)
     rebuilt = tmp_path / "rebuilt"
-    build(face_release, rebuilt, seed=5)
+    build_release(face_release, rebuilt, seed=5)
     publish(rebuilt, "lab/rdface", api=hub)
     on_hub = sorted(p.name for p in (tmp_path / "hub" / "rdface" / "data").iterdir())
     assert on_hub == sorted(p.name for p in (rebuilt / "data").iterdir()), "no stale shard stays on the Hub"
@@ -64,7 +64,7 @@ def test_publish_network_failure_is_one_line_without_the_token(built, capsys, mo
         def create_repo(self, repo_id, **kw):
             raise ConnectionError("cannot reach hub with token hf_secret")
 
-    monkeypatch.setattr("huggingface_hub.HfApi", lambda token=None: Down(None))
+    monkeypatch.setattr("rdface_hf.dataset.hub.HfApi", lambda token=None: Down(None))
     assert main(["publish", str(built), "--repo-id", "lab/rdface", "--token", "hf_secret"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "could not publish to lab/rdface" in err[0] and "hf_secret" not in err[0]

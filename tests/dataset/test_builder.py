@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import HEADER, condition_row, noise_image, write_release
-from rdface_hf.builder import BuildConfig, build_dataset
+from rdface_hf.dataset.builder import BuildConfig, build_dataset
 from rdface_hf.cli import main
-from rdface_hf.hub import load_rdface
-from rdface_hf.landmarks import LANDMARKER_SHA256
+from rdface_hf.dataset import load_rdface
+from rdface_hf.dataset.landmarks import LANDMARKER_SHA256
 
 
 def read_report(out):
@@ -131,7 +130,7 @@ def jpeg_bytes(arr, **kw):
     return buf.getvalue()
 
 
-def test_rejections_and_warnings(tmp_path, distinct_faces):
+def test_rejections_and_warnings(write_release, condition_row, noise_image, tmp_path, distinct_faces):
     f = distinct_faces
     truncated = jpeg_bytes(f[5])[:600]
     tiny = np.asarray(Image.fromarray(f[6]).resize((48, 48)))
@@ -194,7 +193,7 @@ def test_rejections_and_warnings(tmp_path, distinct_faces):
     assert by_name["a0.png"]["near_duplicate_group"] is None
 
 
-def test_no_face_check_keeps_faceless_images(tmp_path, distinct_faces):
+def test_no_face_check_keeps_faceless_images(write_release, condition_row, noise_image, tmp_path, distinct_faces):
     rows = [condition_row("A", "a.png", 0), condition_row("A", "b.png", 0), condition_row("B", "c.png", 1)]
     images = {("A", "a.png"): distinct_faces[0], ("A", "b.png"): noise_image(3, 128), ("B", "c.png"): distinct_faces[1]}
     raw = write_release(tmp_path / "raw", rows, images)
@@ -206,7 +205,7 @@ def test_no_face_check_keeps_faceless_images(tmp_path, distinct_faces):
     assert kept["b.png"]["landmarks"] is None and kept["a.png"]["landmarks"] is not None
 
 
-def test_no_landmarks_mode_needs_no_model(tmp_path, monkeypatch):
+def test_no_landmarks_mode_needs_no_model(write_release, condition_row, noise_image, tmp_path, monkeypatch):
     monkeypatch.delenv("RDFACE_FACE_LANDMARKER", raising=False)
     monkeypatch.setenv("RDFACE_CACHE", str(tmp_path / "empty-cache"))
     rows = [condition_row(f"K{c}", f"{i}.png", c) for c in range(3) for i in range(4)]
@@ -225,7 +224,7 @@ def exif_jpeg(arr) -> bytes:
     return jpeg_bytes(arr, exif=exif.tobytes(), quality=95)
 
 
-def test_exif_and_gps_never_reach_the_dataset(tmp_path, distinct_faces):
+def test_exif_and_gps_never_reach_the_dataset(write_release, condition_row, tmp_path, distinct_faces):
     rows = [condition_row("A", "a.jpg", 0), condition_row("A", "b.png", 0)]
     # stored lying on its side; EXIF orientation 8 (PIL: rotate 90 CCW) makes it upright
     sideways = np.ascontiguousarray(np.rot90(distinct_faces[0][:, :96], k=-1))
@@ -242,7 +241,7 @@ def test_exif_and_gps_never_reach_the_dataset(tmp_path, distinct_faces):
     assert diff < 6
 
 
-def test_inconsistent_name_and_abbreviation_is_an_error(tmp_path, distinct_faces, capsys):
+def test_inconsistent_name_and_abbreviation_is_an_error(write_release, condition_row, tmp_path, distinct_faces, capsys):
     rows = [condition_row("A", "a.png", 0), condition_row("A", "b.png", 0)]
     rows[1]["disease_name"] = "Another name"
     raw = write_release(tmp_path / "raw", rows, {("A", "a.png"): distinct_faces[0], ("A", "b.png"): distinct_faces[1]})
@@ -312,12 +311,12 @@ def test_existing_output_needs_overwrite(built, capsys):
 
 
 def test_interrupted_build_leaves_nothing(face_release, tmp_path, monkeypatch):
-    import rdface_hf.builder as builder
+    import rdface_hf.dataset.builder as builder
 
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(builder, "_report_csv", boom)
+    monkeypatch.setattr(builder, "report_csv", boom)
     with pytest.raises(KeyboardInterrupt):
         build(face_release, tmp_path / "out")
     assert list(tmp_path.iterdir()) == [tmp_path / "raw"]
@@ -332,12 +331,19 @@ def test_rebuild_in_place_is_not_served_from_a_stale_cache(face_release, tmp_pat
     assert first != second
 
 
-def small_release(root, faces, extra_rows=(), extra_images=None, header_extra=()):
-    rows = [condition_row("A", "a0.png", 0), condition_row("A", "a1.png", 0), condition_row("B", "b0.png", 1),
-            condition_row("B", "b1.png", 1), *extra_rows]
-    images = {("A", "a0.png"): faces[0], ("A", "a1.png"): faces[1], ("B", "b0.png"): faces[2], ("B", "b1.png"): faces[3]}
-    images.update(extra_images or {})
-    return write_release(root, rows, images, extra_columns=header_extra)
+@pytest.fixture
+def small_release(write_release, condition_row):
+    """Two conditions of two faces each, plus ``extra_rows`` / ``extra_images``."""
+
+    def make(root, faces, extra_rows=(), extra_images=None, header_extra=()):
+        rows = [condition_row("A", "a0.png", 0), condition_row("A", "a1.png", 0), condition_row("B", "b0.png", 1),
+                condition_row("B", "b1.png", 1), *extra_rows]
+        images = {("A", "a0.png"): faces[0], ("A", "a1.png"): faces[1], ("B", "b0.png"): faces[2],
+                  ("B", "b1.png"): faces[3]}
+        images.update(extra_images or {})
+        return write_release(root, rows, images, extra_columns=header_extra)
+
+    return make
 
 
 def run_cli(*args):
@@ -346,7 +352,7 @@ def run_cli(*args):
 
 
 @pytest.mark.parametrize("layout", ["out_inside_raw", "out_inside_images", "raw_inside_out"])
-def test_output_may_not_overlap_the_raw_release(tmp_path, distinct_faces, capsys, layout):
+def test_output_may_not_overlap_the_raw_release(small_release, tmp_path, distinct_faces, capsys, layout):
     raw = small_release(tmp_path / "parent" / "raw", distinct_faces)
     out = {"out_inside_raw": raw / "built", "out_inside_images": raw / "rd_images",
            "raw_inside_out": tmp_path / "parent"}[layout]
@@ -357,11 +363,11 @@ def test_output_may_not_overlap_the_raw_release(tmp_path, distinct_faces, capsys
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before, "nothing deleted or written"
 
 
-def test_output_is_checked_before_any_slow_work(tmp_path, distinct_faces, capsys, monkeypatch):
-    import rdface_hf.builder as builder
+def test_output_is_checked_before_any_slow_work(small_release, tmp_path, distinct_faces, capsys, monkeypatch):
+    import rdface_hf.dataset.builder as builder
 
     raw = small_release(tmp_path / "raw", distinct_faces)
-    monkeypatch.setattr(builder, "_process_all", lambda *a, **k: pytest.fail("images processed before the output check"))
+    monkeypatch.setattr(builder, "parallel_map", lambda *a, **k: pytest.fail("images processed before the output check"))
     (tmp_path / "afile").write_text("x")
     assert run_cli(raw, tmp_path / "afile") == 2
     assert "exists and is not a folder" in capsys.readouterr().err
@@ -369,7 +375,7 @@ def test_output_is_checked_before_any_slow_work(tmp_path, distinct_faces, capsys
     assert "is not a folder" in capsys.readouterr().err
 
 
-def test_reserved_and_unnamed_columns(tmp_path, distinct_faces, capsys):
+def test_reserved_and_unnamed_columns(small_release, tmp_path, distinct_faces, capsys):
     raw = small_release(tmp_path / "raw", distinct_faces, header_extra=("partition",))
     assert run_cli(raw, tmp_path / "out") == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -382,7 +388,7 @@ def test_reserved_and_unnamed_columns(tmp_path, distinct_faces, capsys):
     assert "" not in load_rdface(tmp_path / "out2")["train"].column_names
 
 
-def test_nothing_accepted_is_an_error_and_writes_nothing(tmp_path, capsys):
+def test_nothing_accepted_is_an_error_and_writes_nothing(write_release, condition_row, tmp_path, capsys):
     rows = [condition_row("A", "missing.png", 0), condition_row("A", "text.jpg", 0)]
     raw = write_release(tmp_path / "raw", rows, {("A", "text.jpg"): b"hello"})
     assert main(["build", str(raw), str(tmp_path / "out"), "--no-progress", "--no-landmarks"]) == 2
@@ -391,7 +397,7 @@ def test_nothing_accepted_is_an_error_and_writes_nothing(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_odd_rows_and_files_are_each_reported_once(tmp_path, distinct_faces):
+def test_odd_rows_and_files_are_each_reported_once(condition_row, release_header, small_release, tmp_path, distinct_faces):
     outside = tmp_path / "outside.png"
     Image.fromarray(distinct_faces[9]).save(outside)
     raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[
@@ -401,7 +407,7 @@ def test_odd_rows_and_files_are_each_reported_once(tmp_path, distinct_faces):
     (raw / "rd_images" / "B" / "folder.png").mkdir()
     with open(raw / "disease_images.csv", "a") as fh:
         fh.write(",,,,,\n")
-        fh.write(",".join(HEADER) + "\n")
+        fh.write(",".join(release_header) + "\n")
     build(raw, tmp_path / "out")
     report = read_report(tmp_path / "out")
     assert len(report) == 9, report
@@ -414,7 +420,7 @@ def test_odd_rows_and_files_are_each_reported_once(tmp_path, distinct_faces):
     assert "0x" not in (tmp_path / "out" / "validation_report.csv").read_text(), "no memory addresses"
 
 
-def test_wrong_landmarker_file_is_one_line(tmp_path, distinct_faces, capsys):
+def test_wrong_landmarker_file_is_one_line(small_release, tmp_path, distinct_faces, capsys):
     raw = small_release(tmp_path / "raw", distinct_faces)
     bogus = tmp_path / "model.task"
     bogus.write_text("not a model")
@@ -423,20 +429,20 @@ def test_wrong_landmarker_file_is_one_line(tmp_path, distinct_faces, capsys):
     assert len(err) == 1 and "cannot load face landmarker" in err[0]
 
 
-def test_sigterm_leaves_no_partial_output(tmp_path, distinct_faces, monkeypatch):
+def test_sigterm_leaves_no_partial_output(small_release, tmp_path, distinct_faces, monkeypatch):
     import signal
 
-    import rdface_hf.builder as builder
+    import rdface_hf.dataset.builder as builder
 
     raw = small_release(tmp_path / "raw", distinct_faces)
-    monkeypatch.setattr(builder, "_report_csv", lambda rows: os.kill(os.getpid(), signal.SIGTERM))
+    monkeypatch.setattr(builder, "report_csv", lambda rows: os.kill(os.getpid(), signal.SIGTERM))
     with pytest.raises(SystemExit) as exc:
         run_cli(raw, tmp_path / "out")
     assert exc.value.code == 143
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
 
 
-def test_too_many_folds_warns_once(tmp_path, distinct_faces, capsys):
+def test_too_many_folds_warns_once(small_release, tmp_path, distinct_faces, capsys):
     raw = small_release(tmp_path / "raw", distinct_faces)
     assert run_cli(raw, tmp_path / "out", "--folds", "20") == 0
     err = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
@@ -444,7 +450,7 @@ def test_too_many_folds_warns_once(tmp_path, distinct_faces, capsys):
     assert set(load_rdface(tmp_path / "out", fold=19)) == {"train", "test"}
 
 
-def test_near_duplicate_across_conditions_always_trains(tmp_path, distinct_faces):
+def test_near_duplicate_across_conditions_always_trains(condition_row, small_release, tmp_path, distinct_faces):
     twin = np.roll(distinct_faces[0], 1, axis=1)  # A's a0.png, nudged, filed under another condition
     raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[condition_row("S", "s0.png", 2)],
                         extra_images={("S", "s0.png"): twin})
@@ -456,7 +462,7 @@ def test_near_duplicate_across_conditions_always_trains(tmp_path, distinct_faces
         assert "near-duplicate of A/a0.png" in rows["s0.png"]["warnings"]
 
 
-def test_impossible_names_are_rejected_rows(tmp_path, distinct_faces):
+def test_impossible_names_are_rejected_rows(condition_row, small_release, tmp_path, distinct_faces):
     raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[
         condition_row("B", "x" * 300 + ".jpg", 1), condition_row("B", "a\x00b.jpg", 1),
     ])
@@ -465,7 +471,7 @@ def test_impossible_names_are_rejected_rows(tmp_path, distinct_faces):
     assert all(reason.startswith("invalid path") for reason in reasons), reasons
 
 
-def test_animated_image_is_kept_with_a_warning(tmp_path, distinct_faces):
+def test_animated_image_is_kept_with_a_warning(condition_row, small_release, tmp_path, distinct_faces):
     frames = [Image.fromarray(distinct_faces[5]), Image.fromarray(distinct_faces[6])]
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])

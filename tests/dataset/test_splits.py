@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdface_hf.splits import ALWAYS_TRAIN, TEST, assign_partitions, split_names
+from rdface_hf.dataset.splits import ALWAYS_TRAIN, TEST, assign_partitions, split_names
 
 
 def make_items(sizes, group_every=0):

@@ -1,17 +1,7 @@
-"""Loading and publishing the dataset: a thin facade over ``datasets`` and
-``huggingface_hub``.
+"""Publishing a build to the Hub: a private, gated dataset repo.
 
-Hub file tree of a dataset repo (and of a local build folder)::
-
-    README.md                  card: gating fields and one `configs` entry per fold
-    data/test-<hash>.parquet          fixed test split
-    data/train-always-<hash>.parquet  in every fold's training split
-    data/cv-<k>-<hash>.parquet        fold k's validation split
-    validation_report.csv      every source row and what became of it
-    build_config.json          the build's configuration
-
-``load_dataset(path_or_repo_id, "fold_k")`` gives train / validation / test;
-the ``default`` config gives train (all non-test) / test.
+The files uploaded are those of the folder contract documented on
+:class:`~rdface_hf.dataset.facade.RDFaceDataset`; loading is the facade's job.
 """
 
 from __future__ import annotations
@@ -21,74 +11,37 @@ import fnmatch
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import ClassVar, Literal
 
-from ._errors import InputError, RDFaceError
+from huggingface_hub import HfApi
 
-REQUIRED_FILES = ("README.md", "validation_report.csv")
-UPLOAD_PATTERNS = ("README.md", "data/*.parquet", "validation_report.csv", "build_config.json")
+from .._config import StageConfig, option, require
+from .._errors import InputError, RDFaceError
+from .card import DEFAULT_REPO_ID
+from .facade import CARD_FILE, HUB_FILES, REPORT_FILE, read_card_configs
 
-
-def config_name(fold: int | None) -> str:
-    if fold is None:
-        return "default"
-    if isinstance(fold, bool) or not isinstance(fold, int) or fold < 0:
-        raise InputError(f"fold must be a non-negative integer, got {fold!r}")
-    return f"fold_{fold}"
+REQUIRED_FILES = (CARD_FILE, REPORT_FILE)
 
 
-def _local_configs(folder: Path) -> list[str]:
-    from huggingface_hub import DatasetCard
+@dataclass
+class PublishConfig(StageConfig):
+    """Settings of ``rdface publish`` (never saved: it carries a token)."""
 
-    try:
-        card = DatasetCard.load(folder / "README.md")
-        return [c["config_name"] for c in card.data.to_dict().get("configs", []) or []]
-    except Exception as exc:  # malformed YAML or card: one line, not a yaml traceback
-        raise InputError(f"{folder / 'README.md'} is not a valid dataset card ({type(exc).__name__})") from None
+    stage: ClassVar[str] = "publish"
+    private: ClassVar[tuple[str, ...]] = ("token",)
 
+    out: str = option(help="a folder written by 'rdface build'", positional=True, metavar="OUT")
+    repo_id: str = option(help="ORG/NAME of the dataset repo")
+    gated: Literal["manual", "auto"] = option("manual", help="access approval")
+    token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
 
-def load_rdface(
-    path_or_repo_id: str | os.PathLike,
-    fold: int | None = None,
-    *,
-    split: str | None = None,
-    revision: str | None = None,
-    token: str | bool | None = None,
-    **kwargs: Any,
-):
-    """Load an RDFace build: ``fold=None`` is the ``default`` config, else ``fold_<fold>``.
-
-    ``path_or_repo_id`` is a local build folder or a Hub dataset repo id
-    (``ORG/rdface``; gated: pass ``token`` or log in). A repo is fetched with
-    ``snapshot_download`` (so it also loads offline from the Hub cache with
-    ``HF_HUB_OFFLINE=1``) and read with ``datasets.load_dataset``. Returns a
-    :class:`datasets.DatasetDict` (or a :class:`datasets.Dataset` with ``split``).
-    """
-    import datasets
-
-    name = config_name(fold)
-    path = Path(path_or_repo_id)
-    if not path.is_dir():
-        path = Path(snapshot(str(path_or_repo_id), revision=revision, token=token))
-    if not (path / "README.md").is_file():
-        raise InputError(f"{path} is not an RDFace build (no README.md); run 'rdface build' first")
-    available = _local_configs(path)
-    if name not in available:
-        raise InputError(f"{path_or_repo_id} has no config {name!r} (available: {', '.join(available)})")
-    return datasets.load_dataset(str(path), name, split=split, **kwargs)
-
-
-def snapshot(repo_id: str, *, revision: str | None = None, token: str | bool | None = None) -> str:
-    """Download (or find in the Hub cache) a dataset repo's build files."""
-    from huggingface_hub import snapshot_download
-
-    if repo_id.count("/") != 1:
-        raise InputError(f"no such folder, and not a Hub repo id (ORG/NAME): {repo_id}")
-    return snapshot_download(
-        repo_id, repo_type="dataset", revision=revision, token=token,
-        allow_patterns=list(UPLOAD_PATTERNS),
-    )
+    def validate(self) -> None:
+        require(self.gated in ("manual", "auto"), "gated", f"must be 'manual' or 'auto', got {self.gated!r}")
+        require(self.repo_id.count("/") == 1 and all(self.repo_id.split("/")), "repo_id",
+                f"must look like ORG/NAME, got {self.repo_id!r}")
+UPLOAD_PATTERNS = HUB_FILES
 
 
 def check_build_folder(folder: str | os.PathLike) -> Path:
@@ -99,7 +52,7 @@ def check_build_folder(folder: str | os.PathLike) -> Path:
     missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
     if missing or not list((folder / "data").glob("*.parquet")):
         raise InputError(f"{folder} is not a complete RDFace build (missing {missing or ['data/*.parquet']})")
-    if not _local_configs(folder):
+    if not read_card_configs(folder):
         raise InputError(f"{folder}/README.md declares no configs")
     return folder
 
@@ -119,8 +72,6 @@ def publish(
     uploaded, so there is never a moment where the images are reachable
     without approval. The token is passed through, never printed.
     """
-    from huggingface_hub import HfApi
-
     folder = check_build_folder(folder)
     if gated not in ("manual", "auto"):
         raise InputError(f"--gated must be 'manual' or 'auto', got {gated!r}")
@@ -157,8 +108,6 @@ def _staged(folder: Path, repo_id: str):
 
     Data files are hard-linked (copied across file systems), never changed.
     """
-    from .card import DEFAULT_REPO_ID
-
     with tempfile.TemporaryDirectory(prefix=".publish-", dir=folder.parent) as tmp:
         staged = Path(tmp)
         for path in sorted(folder.rglob("*")):

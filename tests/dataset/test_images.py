@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from rdface_hf import images
+from rdface_hf.dataset import images
 
 
 def encode(im: Image.Image, fmt: str, **kw) -> bytes:

@@ -12,12 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import InputError
-from .landmarks import generalized_procrustes, procrustes_align
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .._errors import InputError
+from .._results import StageResult
+from ..dataset.facade import RDFaceDataset
+from ..dataset.procrustes import generalized_procrustes, procrustes_align
 
 
 @dataclass(frozen=True)
-class BaselineScore:
+class BaselineScore(StageResult):
     test_images: int
     top1: float
     top5: float
@@ -26,9 +33,17 @@ class BaselineScore:
     no_face: int  # test images without landmarks (counted as misses)
 
 
+def _points(landmarks) -> np.ndarray | None:
+    """(478, 2) points of one face, ``None`` without a face (``None`` or NaN rows)."""
+    if landmarks is None:
+        return None
+    pts = np.asarray(landmarks, dtype=np.float64)[:, :2]
+    return None if np.isnan(pts).any() else pts
+
+
 def _shape_features(landmarks, template=None):
     """2-D landmarks aligned to ``template`` (fitted here when ``None``)."""
-    pts = [None if lm is None else np.asarray(lm, dtype=np.float64)[:, :2] for lm in landmarks]
+    pts = [_points(lm) for lm in landmarks]
     if template is None:
         present = [p for p in pts if p is not None]
         if not present:
@@ -39,10 +54,6 @@ def _shape_features(landmarks, template=None):
 
 def fit_geometry_baseline(landmarks, labels, *, C: float = 0.05):
     """Fit on training rows only; returns ``(template, model)``."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     feats, template = _shape_features(landmarks)
     keep = [i for i, x in enumerate(feats) if x is not None]
     model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000))
@@ -52,8 +63,6 @@ def fit_geometry_baseline(landmarks, labels, *, C: float = 0.05):
 
 def score_geometry_baseline(template, model, landmarks, labels, num_classes: int) -> BaselineScore:
     """Top-1 / top-5 / macro-F1 on held-out rows; a row with no face is a miss."""
-    from sklearn.metrics import f1_score
-
     feats, _ = _shape_features(landmarks, template)
     classes = model.classes_
     predictions, top1, top5 = [], 0, 0
@@ -73,19 +82,18 @@ def score_geometry_baseline(template, model, landmarks, labels, num_classes: int
     )
 
 
-def geometry_baseline(dataset, *, use_validation: bool = True) -> BaselineScore:
-    """Fit on a fold's train (and validation) split, score its test split."""
-    if "test" not in dataset or len(dataset["test"]) == 0:
+def geometry_baseline(dataset: RDFaceDataset, fold: int | None = 0, *, use_validation: bool = True) -> BaselineScore:
+    """Fit on a fold's train (and validation) split, score the fixed test split.
+
+    ``fold=None`` fits on the default config's train split (every non-test image).
+    """
+    train_splits = ["train"] + (["validation"] if use_validation and fold is not None else [])
+    lm_train = np.concatenate([dataset.landmarks(s, fold) for s in train_splits])
+    y_train = np.concatenate([dataset.labels(s, fold) for s in train_splits])
+    lm_test, y_test = dataset.landmarks(dataset.test), dataset.labels(dataset.test)
+    if len(y_test) == 0:
         raise InputError("the geometry baseline needs a test split (every condition has a single image)")
-    train_splits = ["train"] + (["validation"] if use_validation and "validation" in dataset else [])
-    lm_train, y_train = [], []
-    for split in train_splits:
-        lm_train += list(dataset[split]["landmarks"])
-        y_train += list(dataset[split]["condition"])
-    if len({y for y, lm in zip(y_train, lm_train) if lm is not None}) < 2:
+    if len({int(y) for y, lm in zip(y_train, lm_train) if _points(lm) is not None}) < 2:
         raise InputError("the geometry baseline needs training faces of at least two conditions")
-    template, model = fit_geometry_baseline(lm_train, y_train)
-    test = dataset["test"]
-    return score_geometry_baseline(
-        template, model, list(test["landmarks"]), list(test["condition"]), test.features["condition"].num_classes
-    )
+    template, model = fit_geometry_baseline(list(lm_train), list(y_train))
+    return score_geometry_baseline(template, model, list(lm_test), list(y_test), dataset.num_classes)

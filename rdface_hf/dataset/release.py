@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import InputError
+from .._errors import InputError
 
 CSV_NAME = "disease_images.csv"
 IMAGES_DIR = "rd_images"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from datasets import ClassLabel, Dataset, Features, Value
 from datasets import Array2D
 
-from rdface_hf.baselines import fit_geometry_baseline, geometry_baseline
+from rdface_hf.classify.geometry import fit_geometry_baseline, geometry_baseline
+from rdface_hf.dataset import RDFaceDataset
 
 
 def synthetic_split(rng, n_per_class, classes=4, poison=False):
@@ -28,25 +29,25 @@ def synthetic_split(rng, n_per_class, classes=4, poison=False):
     return Dataset.from_dict({"landmarks": rows, "condition": labels, "image_id": [str(i) for i in range(len(rows))]}, features=features)
 
 
-def test_baseline_recovers_shape_classes():
+def test_baseline_recovers_shape_classes(write_built_dataset, tmp_path):
     rng = np.random.default_rng(0)
-    ds = DatasetDict(train=synthetic_split(rng, 8), test=synthetic_split(rng, 3))
-    score = geometry_baseline(ds, use_validation=False)
+    root = write_built_dataset(tmp_path / "ds", train=synthetic_split(rng, 8), test=synthetic_split(rng, 3))
+    score = geometry_baseline(RDFaceDataset(root), fold=None)
     assert score.top1 > 0.9 and score.top5 == 1.0 and score.chance_top1 == 0.25
     assert score.test_images == 12 and score.no_face == 0
 
 
-def test_missing_landmarks_count_as_misses():
+def test_missing_landmarks_count_as_misses(write_built_dataset, tmp_path):
     rng = np.random.default_rng(1)
     train = synthetic_split(rng, 6)
     test = synthetic_split(rng, 2).map(lambda r, i: {"landmarks": None if i < 4 else r["landmarks"]}, with_indices=True)
-    score = geometry_baseline(DatasetDict(train=train, test=test), use_validation=False)
+    score = geometry_baseline(RDFaceDataset(write_built_dataset(tmp_path / "ds", train=train, test=test)), fold=None)
     assert score.no_face == 4 and score.top1 <= 0.5
 
 
-def test_test_split_never_reaches_fitting(monkeypatch):
+def test_test_split_never_reaches_fitting(monkeypatch, write_built_dataset, tmp_path):
     """Poisoning the test split changes nothing that was fitted."""
-    import rdface_hf.baselines as baselines
+    import rdface_hf.classify.geometry as baselines
 
     fitted = []
     original = baselines.fit_geometry_baseline
@@ -61,8 +62,9 @@ def test_test_split_never_reaches_fitting(monkeypatch):
     train, validation = synthetic_split(rng, 5), synthetic_split(rng, 2)
     clean_test = synthetic_split(np.random.default_rng(3), 2)
     poisoned_test = synthetic_split(np.random.default_rng(3), 2, poison=True)
-    geometry_baseline(DatasetDict(train=train, validation=validation, test=clean_test))
-    geometry_baseline(DatasetDict(train=train, validation=validation, test=poisoned_test))
+    for name, test in (("clean", clean_test), ("poisoned", poisoned_test)):
+        root = write_built_dataset(tmp_path / name, train=train, validation=validation, test=test)
+        geometry_baseline(RDFaceDataset(root), fold=0)
     (t1, m1), (t2, m2) = fitted
     np.testing.assert_array_equal(t1, t2)
     np.testing.assert_array_equal(m1[-1].coef_, m2[-1].coef_)

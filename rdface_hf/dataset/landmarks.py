@@ -22,17 +22,17 @@ import os
 import shutil
 import tempfile
 import urllib.request
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 from PIL import Image
 
-from ._errors import RDFaceError
-from ._io import file_sha256
+from .._errors import RDFaceError
+from .._io import file_sha256
+from .._parallel import parallel_map
 
 LANDMARKER_ENV = "RDFACE_FACE_LANDMARKER"
 LANDMARKER_URL = (
@@ -128,6 +128,14 @@ class FaceLandmarks:
 
     def box_pixels(self) -> np.ndarray:
         return self.box.astype(np.float64) * np.array([self.width, self.height] * 2, dtype=np.float64)
+
+
+@runtime_checkable
+class Landmarker(Protocol):
+    """Anything that finds one face's landmarks: :class:`FaceLandmarker`, or a
+    stand-in that a stage or a test passes instead."""
+
+    def detect(self, image: np.ndarray | Image.Image | str | os.PathLike) -> FaceLandmarks | None: ...
 
 
 def _as_rgb_array(image: np.ndarray | Image.Image | str | os.PathLike) -> np.ndarray:
@@ -260,20 +268,6 @@ def _detect_one(args: tuple[str, bool, object]) -> FaceLandmarks | None:
     return worker_landmarker(model_path, blendshapes).detect(image)
 
 
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS / Windows
-        return max(1, os.cpu_count() or 1)
-
-
-def process_pool(workers: int):
-    """A spawn-based pool: MediaPipe's threads do not survive ``fork``."""
-    import multiprocessing as mp_
-
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp_.get_context("spawn"))
-
-
 def detect_landmarks(
     images: Iterable[np.ndarray | Image.Image | str | os.PathLike],
     *,
@@ -287,20 +281,12 @@ def detect_landmarks(
 
     Results are in input order and do not depend on ``workers``.
     """
-    from tqdm.auto import tqdm
-
-    images = list(images)
     model = str(resolve_landmarker_model(model_path))
-    workers = default_workers() if workers is None else workers
     jobs = [(model, blendshapes, im) for im in images]
-    bar = dict(total=len(jobs), desc="landmarks", unit="img", disable=not progress)
-    if workers <= 1 or len(jobs) <= 1:
-        try:
-            return [_detect_one(j) for j in tqdm(jobs, **bar)]
-        finally:
-            close_process_landmarkers()
-    with process_pool(workers) as pool:
-        return list(tqdm(pool.map(_detect_one, jobs, chunksize=chunksize), **bar))
+    return parallel_map(
+        _detect_one, jobs, workers=workers, chunksize=chunksize, desc="landmarks", progress=progress,
+        serial_cleanup=close_process_landmarkers,
+    )
 
 
 # --- landmark groups ---------------------------------------------------------
@@ -330,60 +316,3 @@ def landmark_groups() -> dict[str, np.ndarray]:
         "nose": _group(C.FACE_LANDMARKS_NOSE),
         "face_oval": _group(C.FACE_LANDMARKS_FACE_OVAL),
     }
-
-
-# --- Procrustes ---------------------------------------------------------------
-
-
-def _normalise(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    pts = np.asarray(points, dtype=np.float64)
-    centroid = pts.mean(axis=0)
-    centred = pts - centroid
-    scale = float(np.sqrt((centred**2).sum()))
-    if scale == 0.0:
-        raise ValueError("cannot align a degenerate landmark set (all points equal)")
-    return centred / scale, centroid, scale
-
-
-def procrustes_align(points: np.ndarray, reference: np.ndarray, *, scaling: bool = True) -> np.ndarray:
-    """Align ``points`` (N, d) to ``reference`` (N, d) by translation, rotation
-    (no reflection) and, with ``scaling``, uniform scale; returned in the
-    reference's frame. Works for 2-D and 3-D landmark sets.
-    """
-    x, _, x_scale = _normalise(points)
-    y, y_centroid, y_scale = _normalise(reference)
-    if x.shape != y.shape:
-        raise ValueError(f"shape mismatch: {x.shape} vs {y.shape}")
-    u, s, vt = np.linalg.svd(x.T @ y)
-    d = np.ones(len(s))
-    d[-1] = np.sign(np.linalg.det(u @ vt)) or 1.0
-    rotation = (u * d) @ vt
-    aligned = x @ rotation
-    if scaling:
-        aligned = aligned * float((s * d).sum())  # optimal scale onto unit-norm y
-        return aligned * y_scale + y_centroid
-    return aligned * x_scale + y_centroid
-
-
-def generalized_procrustes(shapes: np.ndarray, *, iterations: int = 10, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
-    """Align a stack of shapes (M, N, d) to their mean; returns (aligned, mean).
-
-    Aligned shapes live in a unit-size, centred frame, so they can be compared
-    or fed to a classifier directly.
-    """
-    shapes = np.asarray(shapes, dtype=np.float64)
-    if shapes.ndim != 3 or len(shapes) == 0:
-        raise ValueError(f"expected (M, N, d) shapes, got {shapes.shape}")
-    mean, _, _ = _normalise(shapes[0])
-    aligned = shapes
-    for _ in range(iterations):
-        aligned = np.stack([procrustes_align(s, mean) for s in shapes])
-        new_mean, _, _ = _normalise(aligned.mean(axis=0))
-        new_mean = procrustes_align(new_mean, mean)
-        new_mean, _, _ = _normalise(new_mean)
-        if np.abs(new_mean - mean).max() < tol:
-            mean = new_mean
-            break
-        mean = new_mean
-    aligned = np.stack([procrustes_align(s, mean) for s in shapes])
-    return aligned, mean
