@@ -26,8 +26,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
-    from rdface_hf.dataset.builder import BuildConfig, build_dataset
     from rdface_hf._parallel import default_workers
+    from rdface_hf.dataset.builder import BuildConfig, build_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = args.raw
@@ -39,14 +39,27 @@ def main() -> None:
         times = []
         for i in range(args.repeats):
             t0 = time.perf_counter()
-            result = build_dataset(BuildConfig(raw=raw, out=str(Path(tmp) / f"out{i}"), workers=args.workers, progress=False))
+            result = build_dataset(
+                BuildConfig(raw=raw, out=str(Path(tmp) / f"out{i}"), workers=args.workers, progress=False)
+            )
             times.append(time.perf_counter() - t0)
     images = result.accepted + result.warnings
-    print(json.dumps({
-        "benchmark": "build_speed", "images": images, "image_size": None if args.raw else args.image_size, "rejected": result.rejected, "conditions": result.conditions,
-        "seconds": [round(t, 2) for t in times], "best_images_per_s": round(images / min(times), 1),
-        "workers": args.workers or default_workers(), "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "build_speed",
+                "images": images,
+                "image_size": None if args.raw else args.image_size,
+                "rejected": result.rejected,
+                "conditions": result.conditions,
+                "seconds": [round(t, 2) for t in times],
+                "best_images_per_s": round(images / min(times), 1),
+                "workers": args.workers or default_workers(),
+                "cpus": os.cpu_count(),
+                "machine": platform.processor() or platform.machine(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

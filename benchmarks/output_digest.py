@@ -40,13 +40,33 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         raw, out = Path(tmp) / "raw", Path(tmp) / "built"
-        rdface("simulate", str(raw), "--conditions", str(args.conditions), "--seed", str(args.seed),
-               "--workers", str(args.workers), "--preview")
+        rdface(
+            "simulate",
+            str(raw),
+            "--conditions",
+            str(args.conditions),
+            "--seed",
+            str(args.seed),
+            "--workers",
+            str(args.workers),
+            "--preview",
+        )
         rdface("build", str(raw), str(out), "--workers", str(args.workers), "--no-progress")
-        print(json.dumps({"benchmark": "output_digest", "conditions": args.conditions, "seed": args.seed,
-                          "simulate_sha256": tree_digest(raw), "build_sha256": tree_digest(out),
-                          "files": {"simulate": sum(1 for p in raw.rglob('*') if p.is_file()),
-                                    "build": sum(1 for p in out.rglob('*') if p.is_file())}}))
+        print(
+            json.dumps(
+                {
+                    "benchmark": "output_digest",
+                    "conditions": args.conditions,
+                    "seed": args.seed,
+                    "simulate_sha256": tree_digest(raw),
+                    "build_sha256": tree_digest(out),
+                    "files": {
+                        "simulate": sum(1 for p in raw.rglob("*") if p.is_file()),
+                        "build": sum(1 for p in out.rglob("*") if p.is_file()),
+                    },
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -19,9 +19,20 @@ def plain_identity(bank):
     from rdface_hf.sim.identities import Identity
 
     grey = ((128, 128, 128),) * 3
-    return Identity(base=("astronaut", "astronaut"), morph=0.0, shape_coefficients=(0.0,) * len(bank.space.sds),
-                    roll_degrees=0.0, scale=1.0, shift=(0.0, 0.0), light_angle=0.0, light_strength=0.0, brightness=1.0,
-                    gamma=1.0, skin_tone=(1.0, 1.0, 1.0), background=(grey,) * 3)
+    return Identity(
+        base=("astronaut", "astronaut"),
+        morph=0.0,
+        shape_coefficients=(0.0,) * len(bank.space.sds),
+        roll_degrees=0.0,
+        scale=1.0,
+        shift=(0.0, 0.0),
+        light_angle=0.0,
+        light_strength=0.0,
+        brightness=1.0,
+        gamma=1.0,
+        skin_tone=(1.0, 1.0, 1.0),
+        background=(grey,) * 3,
+    )
 
 
 def main() -> None:

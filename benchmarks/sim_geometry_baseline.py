@@ -21,10 +21,10 @@ from pathlib import Path
 
 
 def score_fold(build_dir: Path) -> dict:
+    import numpy as np
+
     from rdface_hf.classify.geometry import geometry_baseline
     from rdface_hf.dataset import RDFaceDataset
-
-    import numpy as np
 
     ds = RDFaceDataset(build_dir)
     score = geometry_baseline(ds, fold=0)
@@ -46,8 +46,14 @@ def run_one(difficulty: float, seed: int, work: Path, conditions: int) -> dict:
         report = list(csv.DictReader(fh))
     statuses = Counter(r["status"] for r in report)
     near_dup = sum("near" in (r.get("reason") or "").lower() for r in report)
-    out = {"difficulty": difficulty, "images": sim.images, "simulate_s": round(t1 - t0, 1), "build_s": round(t2 - t1, 1),
-           "report_status": dict(statuses), "near_duplicate_rows": near_dup}
+    out = {
+        "difficulty": difficulty,
+        "images": sim.images,
+        "simulate_s": round(t1 - t0, 1),
+        "build_s": round(t2 - t1, 1),
+        "report_status": dict(statuses),
+        "near_duplicate_rows": near_dup,
+    }
     out.update(score_fold(built))
     return out
 
@@ -68,8 +74,11 @@ def main() -> None:
     print("\n| difficulty | top-1 | top-5 | chance | faces found | report | near-dup rows |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['difficulty']:.2f} | {100 * r['top1']:.1f} % | {100 * r['top5']:.1f} % | {100 * r['chance_top1']:.1f} % "
-              f"| {100 * r['faces_found']:.1f} % | {r['report_status']} | {r['near_duplicate_rows']} |")
+        print(
+            f"| {r['difficulty']:.2f} | {100 * r['top1']:.1f} % | {100 * r['top5']:.1f} % "
+            f"| {100 * r['chance_top1']:.1f} % "
+            f"| {100 * r['faces_found']:.1f} % | {r['report_status']} | {r['near_duplicate_rows']} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

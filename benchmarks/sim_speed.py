@@ -41,8 +41,11 @@ def main() -> None:
             res = simulate(SimConfig(out=str(out), seed=args.seed, workers=args.workers), progress=False)
             dt = time.perf_counter() - t0
             digests.append(tree_digest(out))
-            print(f"run {k}: {res.images} images, {res.conditions} conditions, {dt:.1f} s "
-                  f"({res.images / dt:.1f} img/s), {res.redrawn} redrawn, digest {digests[-1][:16]}", flush=True)
+            print(
+                f"run {k}: {res.images} images, {res.conditions} conditions, {dt:.1f} s "
+                f"({res.images / dt:.1f} img/s), {res.redrawn} redrawn, digest {digests[-1][:16]}",
+                flush=True,
+            )
     if len(digests) > 1:
         print("byte-identical across runs:", len(set(digests)) == 1)
 

@@ -20,7 +20,8 @@ import copy
 import dataclasses
 import types
 import typing
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from transformers import HfArgumentParser
 
@@ -90,7 +91,10 @@ class ConfigParser(OneLineErrors, HfArgumentParser):
 def add_command(subparsers, name: str, config_class: type[StageConfig], *, help: str, description: str | None = None):
     """Add ``name`` with the flags of ``config_class`` and ``--config FILE``."""
     parser = subparsers.add_parser(
-        name, help=help, description=description or help, dataclass_types=[config_class],
+        name,
+        help=help,
+        description=description or help,
+        dataclass_types=[config_class],
         formatter_class=HelpFormatter,
     )
     _dashes_first(parser)

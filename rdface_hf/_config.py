@@ -136,7 +136,9 @@ class StageConfig:
             data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
         except (json.JSONDecodeError, yaml.YAMLError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"config {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}") from None
+            raise InputError(
+                f"config {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}"
+            ) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):

@@ -103,8 +103,13 @@ def _noise_image(seed: int, size: int = 96) -> np.ndarray:
     return np.asarray(Image.fromarray(small).resize((size, size), Image.BICUBIC))
 
 
-def _write_release(root: Path, rows: list[dict], images: dict[tuple[str, str], np.ndarray | bytes],
-                   extra_columns: tuple[str, ...] = (), encoding: str = "utf-8") -> Path:
+def _write_release(
+    root: Path,
+    rows: list[dict],
+    images: dict[tuple[str, str], np.ndarray | bytes],
+    extra_columns: tuple[str, ...] = (),
+    encoding: str = "utf-8",
+) -> Path:
     """Write a raw release: rows (dicts over HEADER + extras) and image files.
 
     ``images`` maps (abbr, image_name) to an RGB array (saved by extension) or raw bytes.
@@ -127,8 +132,13 @@ def _write_release(root: Path, rows: list[dict], images: dict[tuple[str, str], n
 
 def _condition_row(abbr: str, name: str, index: int, **extra) -> dict:
     return {
-        "image_name": name, "disease_name": f"Condition {abbr}", "disease_abbr": abbr,
-        "sub_category": "test", "gene_name": f"GENE{index}", "orphanet_code": str(1000 + index), **extra,
+        "image_name": name,
+        "disease_name": f"Condition {abbr}",
+        "disease_abbr": abbr,
+        "sub_category": "test",
+        "gene_name": f"GENE{index}",
+        "orphanet_code": str(1000 + index),
+        **extra,
     }
 
 
@@ -172,7 +182,9 @@ def _write_built_dataset(root: Path, *, train, test, validation=None) -> Path:
         digest = hashlib.sha256(tmp.read_bytes()).hexdigest()[:8]
         files[name] = f"data/{name}-{digest}.parquet"
         tmp.rename(root / files[name])
-    card = DatasetCard.from_template(DatasetCardData(configs=dataset_configs(1, files)), template_str="---\n{{ card_data }}\n---\n")
+    card = DatasetCard.from_template(
+        DatasetCardData(configs=dataset_configs(1, files)), template_str="---\n{{ card_data }}\n---\n"
+    )
     (root / "README.md").write_text(str(card), encoding="utf-8")
     (root / "validation_report.csv").write_text("image_name,disease_abbr,status,reason,row,image_id\n")
     return root

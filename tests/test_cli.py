@@ -29,7 +29,9 @@ def test_unknown_command_one_line(capsys):
 def test_python_dash_m_entry_point(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "rdface_hf.cli", "build", str(tmp_path / "missing"), str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"rdface build: error: no such folder: {tmp_path / 'missing'}"]

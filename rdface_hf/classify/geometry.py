@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
@@ -76,9 +75,12 @@ def score_geometry_baseline(template, model, landmarks, labels, num_classes: int
         top5 += int(y in ranked[:5])
     n = len(labels)
     return BaselineScore(
-        test_images=n, top1=top1 / n, top5=top5 / n,
+        test_images=n,
+        top1=top1 / n,
+        top5=top5 / n,
         macro_f1=float(f1_score(labels, predictions, labels=sorted(set(labels)), average="macro", zero_division=0)),
-        chance_top1=1.0 / num_classes, no_face=sum(x is None for x in feats),
+        chance_top1=1.0 / num_classes,
+        no_face=sum(x is None for x in feats),
     )
 
 

@@ -24,6 +24,8 @@ def run(config: BuildConfig) -> int:
     )
     if result.folds_without_validation:
         empty = ", ".join(f"fold_{k}" for k in result.folds_without_validation)
-        print(f"rdface build: warning: {empty} have no validation split (too few images for {config.folds} folds)",
-              file=sys.stderr)
+        print(
+            f"rdface build: warning: {empty} have no validation split (too few images for {config.folds} folds)",
+            file=sys.stderr,
+        )
     return 0

@@ -56,7 +56,9 @@ def _check_demo_dir(out: Path) -> None:
     """The demo replaces its own earlier output, and nothing else."""
     check_output_dir(out, overwrite=True)
     if out.is_dir() and any(out.iterdir()) and not (out / DEMO_MARKER).is_file():
-        raise InputError(f"--output-dir {out} is not empty and holds no earlier demo ({DEMO_MARKER}); choose another folder")
+        raise InputError(
+            f"--output-dir {out} is not empty and holds no earlier demo ({DEMO_MARKER}); choose another folder"
+        )
 
 
 def _baseline_line(dataset: RDFaceDataset) -> str:
@@ -66,13 +68,15 @@ def _baseline_line(dataset: RDFaceDataset) -> str:
         score = geometry_baseline(dataset, fold=0)
     except InputError as exc:
         return f"skipped: {exc}"
-    return (f"landmarks + logistic regression on fold 0, scored on the fixed test split: "
-            f"top-1 {100 * score.top1:.1f} %, top-5 {100 * score.top5:.1f} %, macro-F1 {score.macro_f1:.3f} "
-            f"(chance {100 * score.chance_top1:.1f} %)")
+    return (
+        f"landmarks + logistic regression on fold 0, scored on the fixed test split: "
+        f"top-1 {100 * score.top1:.1f} %, top-5 {100 * score.top5:.1f} %, macro-F1 {score.macro_f1:.3f} "
+        f"(chance {100 * score.chance_top1:.1f} %)"
+    )
 
 
 def _summary(out: Path, sim, built, build_seconds: float, dataset: RDFaceDataset) -> str:
-    raw, built_dir = Path(sim.out), Path(built.out)
+    built_dir = Path(built.out)
     fold0, default = dataset.fold(0), dataset.default()
     with_face = sum(int((~np.isnan(dataset.landmarks(split)[:, 0, 0])).sum()) for split in fold0.values())
     total = sum(len(split) for split in fold0.values())
@@ -80,17 +84,19 @@ def _summary(out: Path, sim, built, build_seconds: float, dataset: RDFaceDataset
     def sizes(dd) -> str:
         return ", ".join(f"{name} {len(split)}" for name, split in dd.items())
 
-    return "\n".join([
-        f"rdface demo: {out}/",
-        f"  simulated  {out / 'raw'}: {sim.images} images of {sim.conditions} conditions in {sim.seconds:.1f} s; "
-        f"contact sheet {out / 'raw' / 'preview.png'}",
-        f"  built      {built_dir} in {build_seconds:.1f} s: {built.accepted} accepted, {built.warnings} with warnings, "
-        f"{built.rejected} rejected; card {built_dir / 'README.md'}",
-        f"  folds      fold_0: {sizes(fold0)}; default: {sizes(default)}; "
-        f"{dataset.num_classes} classes; landmarks on {with_face}/{total} images",
-        f"  baseline   {_baseline_line(dataset)}",
-        f"  next       datasets.load_dataset({str(built_dir)!r}, 'fold_0')",
-    ])
+    return "\n".join(
+        [
+            f"rdface demo: {out}/",
+            f"  simulated  {out / 'raw'}: {sim.images} images of {sim.conditions} conditions in {sim.seconds:.1f} s; "
+            f"contact sheet {out / 'raw' / 'preview.png'}",
+            f"  built      {built_dir} in {build_seconds:.1f} s: {built.accepted} accepted, "
+            f"{built.warnings} with warnings, {built.rejected} rejected; card {built_dir / 'README.md'}",
+            f"  folds      fold_0: {sizes(fold0)}; default: {sizes(default)}; "
+            f"{dataset.num_classes} classes; landmarks on {with_face}/{total} images",
+            f"  baseline   {_baseline_line(dataset)}",
+            f"  next       datasets.load_dataset({str(built_dir)!r}, 'fold_0')",
+        ]
+    )
 
 
 def run(config: DemoConfig) -> int:
@@ -99,8 +105,15 @@ def run(config: DemoConfig) -> int:
     out = Path(config.output_dir)
     raw, built_dir = out / "raw", out / "rdface"
     optional = {"per_condition_mean": config.per_condition_mean, "difficulty": config.difficulty}
-    sim_config = SimConfig(out=str(raw), conditions=config.conditions, seed=config.seed, workers=config.workers,
-                           preview=True, overwrite=True, **{k: v for k, v in optional.items() if v is not None})
+    sim_config = SimConfig(
+        out=str(raw),
+        conditions=config.conditions,
+        seed=config.seed,
+        workers=config.workers,
+        preview=True,
+        overwrite=True,
+        **{k: v for k, v in optional.items() if v is not None},
+    )
     _check_demo_dir(out)  # after every flag is validated, before anything is written
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / DEMO_MARKER)

@@ -17,6 +17,8 @@ def run(config: SimConfig) -> int:
     from ..sim.simulate import simulate  # image synthesis (scipy, scikit-image): kept out of the CLI's start-up
 
     result = simulate(config)
-    print(f"simulated {result.images} images of {result.conditions} conditions into {result.out} "
-          f"in {result.seconds:.1f} s ({result.redrawn} redrawn to avoid near-duplicates)")
+    print(
+        f"simulated {result.images} images of {result.conditions} conditions into {result.out} "
+        f"in {result.seconds:.1f} s ({result.redrawn} redrawn to avoid near-duplicates)"
+    )
     return 0

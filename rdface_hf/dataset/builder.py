@@ -22,8 +22,16 @@ from .._parallel import default_workers, parallel_map
 from .._results import StageResult
 from . import images, splits
 from .card import render_dataset_card
-from .checks import ACCEPTED, REJECTED, WARNING, RowResult, check_rows, near_duplicate_groups, process_image_file
-from .checks import resolve_duplicates
+from .checks import (
+    ACCEPTED,
+    REJECTED,
+    WARNING,
+    RowResult,
+    check_rows,
+    near_duplicate_groups,
+    process_image_file,
+    resolve_duplicates,
+)
 from .landmarks import Landmarker, check_landmarker_model, close_process_landmarkers
 from .release import read_release, unlisted_files
 from .report import REPORT_NAME, reason_kind, report_csv, report_rows, statistics
@@ -39,19 +47,30 @@ class BuildConfig(StageConfig):
     stage: ClassVar[str] = "build"
     private: ClassVar[tuple[str, ...]] = ("raw", "out", "landmarker_model", "workers", "overwrite", "progress")
 
-    raw: str = option(help="raw release folder (rd_images/<abbr>/<image>, disease_images.csv)", positional=True,
-                      run_only=True, metavar="RAW")
-    out: str = option(help="output dataset folder (must not exist, or be empty)", positional=True, run_only=True,
-                      metavar="OUT")
+    raw: str = option(
+        help="raw release folder (rd_images/<abbr>/<image>, disease_images.csv)",
+        positional=True,
+        run_only=True,
+        metavar="RAW",
+    )
+    out: str = option(
+        help="output dataset folder (must not exist, or be empty)", positional=True, run_only=True, metavar="OUT"
+    )
     test_fraction: float = option(0.25, help="fraction of the images of each condition in the fixed test split")
     folds: int = option(5, help="cross-validation folds")
     seed: int = option(42, help="split seed")
     face_check: bool = option(True, help="reject images where no face is found (--no-face-check keeps them)")
     landmarks: bool = option(True, help="run the face landmarker (--no-landmarks implies --no-face-check)")
-    landmarker_model: str | None = option(None, help="face_landmarker.task (default: $RDFACE_FACE_LANDMARKER, cache)",
-                                          run_only=True, aliases=("--landmarker",), metavar="PATH")
-    near_duplicate_distance: int = option(images.NEAR_DUPLICATE_DISTANCE,
-                                          help="perceptual-hash distance (of 64 bits) of a near-duplicate")
+    landmarker_model: str | None = option(
+        None,
+        help="face_landmarker.task (default: $RDFACE_FACE_LANDMARKER, cache)",
+        run_only=True,
+        aliases=("--landmarker",),
+        metavar="PATH",
+    )
+    near_duplicate_distance: int = option(
+        images.NEAR_DUPLICATE_DISTANCE, help="perceptual-hash distance (of 64 bits) of a near-duplicate"
+    )
     max_pixels: int = option(images.MAX_PIXELS, help="larger images are refused (decompression bombs)")
     workers: int | None = option(None, help="worker processes (default: all cores)", run_only=True)
     overwrite: bool = option(False, help="replace OUT if it exists", run_only=True)
@@ -116,8 +135,12 @@ def _process_rows(config: BuildConfig, release, landmarker: Landmarker | None) -
     results, todo = check_rows(release)
     workers = 1 if landmarker is not None else (config.workers or default_workers())
     processed = parallel_map(
-        process_image_file, [(p, detector, config.max_pixels) for _, p in todo], workers=workers,
-        desc="images", progress=config.progress, serial_cleanup=close_process_landmarkers,
+        process_image_file,
+        [(p, detector, config.max_pixels) for _, p in todo],
+        workers=workers,
+        desc="images",
+        progress=config.progress,
+        serial_cleanup=close_process_landmarkers,
     )
     for (index, _), out in zip(todo, processed):
         _apply_processed(results[index], out, config.face_check if detector is not None else None)
@@ -146,8 +169,12 @@ def build_dataset(config: BuildConfig, *, landmarker: Landmarker | None = None) 
     class_index = {name: i for i, name in enumerate(dict.fromkeys(names))}  # order of first appearance
     class_names, labels = list(class_index), [class_index[n] for n in names]
     partition = splits.assign_partitions(
-        [r.image_id for r in kept], names, groups,
-        test_fraction=config.test_fraction, folds=config.folds, seed=config.seed,
+        [r.image_id for r in kept],
+        names,
+        groups,
+        test_fraction=config.test_fraction,
+        folds=config.folds,
+        seed=config.seed,
     )
     with atomic_output_dir(config.out, overwrite=config.overwrite, inputs=(config.raw,)) as tmp:
         sizes, files = write_shards(tmp, release, kept, labels, groups, partition, class_names, config.folds)
@@ -162,7 +189,11 @@ def build_dataset(config: BuildConfig, *, landmarker: Landmarker | None = None) 
         atomic_write_text(tmp / "README.md", str(card))
     counts = Counter(r["status"] for r in rows)
     return BuildResult(
-        out=Path(config.out), accepted=counts[ACCEPTED], rejected=counts[REJECTED], warnings=counts[WARNING],
-        conditions=len(class_names), partitions=sizes,
+        out=Path(config.out),
+        accepted=counts[ACCEPTED],
+        rejected=counts[REJECTED],
+        warnings=counts[WARNING],
+        conditions=len(class_names),
+        partitions=sizes,
         folds_without_validation=tuple(k for k in range(config.folds) if not sizes.get(f"cv-{k}")),
     )

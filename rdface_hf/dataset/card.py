@@ -37,6 +37,7 @@ def dataset_configs(folds: int, shard_files: dict[str, str]) -> list[dict[str, A
     ``cv-k``) to their files. Empty shards are not written (``datasets``
     cannot read a split with no rows), so a split left with no file is left out.
     """
+
     def shards(names: list[str]) -> list[str]:
         return [shard_files[n] for n in names if n in shard_files]
 
@@ -58,7 +59,9 @@ def _size_category(n: int) -> str:
     return "n<1K" if n < 1_000 else "1K<n<10K" if n < 10_000 else "10K<n<100K"
 
 
-def render_dataset_card(*, stats: dict, config, shard_files: dict[str, str], simulated: bool, repo_id: str = DEFAULT_REPO_ID):
+def render_dataset_card(
+    *, stats: dict, config, shard_files: dict[str, str], simulated: bool, repo_id: str = DEFAULT_REPO_ID
+):
     """Return a :class:`huggingface_hub.DatasetCard` for one build."""
     pretty = "RDFace (simulated)" if simulated else "RDFace"
     card_data = DatasetCardData(
@@ -75,7 +78,7 @@ def render_dataset_card(*, stats: dict, config, shard_files: dict[str, str], sim
         extra_gated_button_content="Request access",
     )
     template = resources.files("rdface_hf.dataset_card").joinpath("README.md.jinja").read_text(encoding="utf-8")
-    extra_columns = [c for c in stats.get("extra_columns", [])]
+    extra_columns = list(stats.get("extra_columns", []))
     return DatasetCard.from_template(
         card_data,
         template_str=template,

@@ -39,8 +39,13 @@ class PublishConfig(StageConfig):
 
     def validate(self) -> None:
         require(self.gated in ("manual", "auto"), "gated", f"must be 'manual' or 'auto', got {self.gated!r}")
-        require(self.repo_id.count("/") == 1 and all(self.repo_id.split("/")), "repo_id",
-                f"must look like ORG/NAME, got {self.repo_id!r}")
+        require(
+            self.repo_id.count("/") == 1 and all(self.repo_id.split("/")),
+            "repo_id",
+            f"must look like ORG/NAME, got {self.repo_id!r}",
+        )
+
+
 UPLOAD_PATTERNS = HUB_FILES
 
 
@@ -116,7 +121,9 @@ def _staged(folder: Path, repo_id: str):
                 continue
             (staged / rel).parent.mkdir(parents=True, exist_ok=True)
             if rel.as_posix() == "README.md":
-                (staged / rel).write_text(path.read_text(encoding="utf-8").replace(DEFAULT_REPO_ID, repo_id), encoding="utf-8")
+                (staged / rel).write_text(
+                    path.read_text(encoding="utf-8").replace(DEFAULT_REPO_ID, repo_id), encoding="utf-8"
+                )
                 continue
             try:
                 os.link(path, staged / rel)

@@ -132,8 +132,13 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
             raise ImageRejected(f"unreadable or truncated image ({_describe(exc)})") from None
     grey_mode = source_mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
     grey_pixels = bool((pixels[:, :, 0] == pixels[:, :, 1]).all() and (pixels[:, :, 1] == pixels[:, :, 2]).all())
-    return CleanImage(pixels=pixels, source_mode=source_mode, source_format=source_format,
-                      greyscale=grey_mode or grey_pixels, notes=tuple(notes))
+    return CleanImage(
+        pixels=pixels,
+        source_mode=source_mode,
+        source_format=source_format,
+        greyscale=grey_mode or grey_pixels,
+        notes=tuple(notes),
+    )
 
 
 def encode_png(pixels: np.ndarray) -> bytes:

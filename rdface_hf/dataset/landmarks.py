@@ -22,10 +22,11 @@ import os
 import shutil
 import tempfile
 import urllib.request
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -36,8 +37,7 @@ from .._parallel import parallel_map
 
 LANDMARKER_ENV = "RDFACE_FACE_LANDMARKER"
 LANDMARKER_URL = (
-    "https://storage.googleapis.com/mediapipe-models/face_landmarker/"
-    "face_landmarker/float16/1/face_landmarker.task"
+    "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task"
 )
 LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 LANDMARKER_FILENAME = "face_landmarker.task"
@@ -67,7 +67,7 @@ def download_landmarker(dest: Path, url: str = LANDMARKER_URL, sha256: str = LAN
     fd, tmp = tempfile.mkstemp(prefix=".face_landmarker.", dir=dest.parent)
     os.close(fd)
     try:
-        with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as fh:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as fh:
             shutil.copyfileobj(resp, fh)
         got = file_sha256(Path(tmp))
         if got != sha256:
@@ -226,17 +226,15 @@ class FaceLandmarker:
         if task is not None:
             task.close()
 
-    def __enter__(self) -> "FaceLandmarker":
+    def __enter__(self) -> FaceLandmarker:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     def __del__(self) -> None:  # close before interpreter teardown, not during it
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:
-            pass
 
 
 # --- process-pool batch API -------------------------------------------------
@@ -284,7 +282,12 @@ def detect_landmarks(
     model = str(resolve_landmarker_model(model_path))
     jobs = [(model, blendshapes, im) for im in images]
     return parallel_map(
-        _detect_one, jobs, workers=workers, chunksize=chunksize, desc="landmarks", progress=progress,
+        _detect_one,
+        jobs,
+        workers=workers,
+        chunksize=chunksize,
+        desc="landmarks",
+        progress=progress,
         serial_cleanup=close_process_landmarkers,
     )
 

@@ -35,7 +35,9 @@ def procrustes_align(points: np.ndarray, reference: np.ndarray, *, scaling: bool
     return aligned * x_scale + y_centroid
 
 
-def generalized_procrustes(shapes: np.ndarray, *, iterations: int = 10, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+def generalized_procrustes(
+    shapes: np.ndarray, *, iterations: int = 10, tol: float = 1e-9
+) -> tuple[np.ndarray, np.ndarray]:
     """Align a stack of shapes (M, N, d) to their mean; returns (aligned, mean).
 
     Aligned shapes live in a unit-size, centred frame, so they can be compared

@@ -21,8 +21,15 @@ REQUIRED_COLUMNS = ("image_name", "disease_name", "disease_abbr", "sub_category"
 NON_EMPTY_COLUMNS = ("image_name", "disease_name", "disease_abbr")
 # Columns the build adds: an extra CSV column may not take one of these names.
 BUILD_COLUMNS = (
-    "image", "image_id", "condition", "source_sha256", "landmarks", "face_box",
-    "near_duplicate_group", "partition", "warnings",
+    "image",
+    "image_id",
+    "condition",
+    "source_sha256",
+    "landmarks",
+    "face_box",
+    "near_duplicate_group",
+    "partition",
+    "warnings",
 )
 
 
@@ -156,7 +163,8 @@ def unlisted_files(release: RawRelease) -> list[Path]:
     names a link is that link's row."""
     listed = {
         os.path.normpath(os.path.join(release.images_dir, row.disease_abbr, row.image_name))
-        for row in release.rows if row.image_name and row.disease_abbr
+        for row in release.rows
+        if row.image_name and row.disease_abbr
     }
     found = sorted(p for p in release.images_dir.rglob("*") if p.is_file() or p.is_symlink())
     return [p for p in found if os.path.normpath(p) not in listed]

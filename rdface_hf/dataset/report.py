@@ -8,8 +8,8 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from . import splits
 from .. import __version__
+from . import splits
 from .checks import ACCEPTED, REJECTED, RowResult
 from .release import RawRelease
 
@@ -20,16 +20,30 @@ REPORT_COLUMNS = ("image_name", "disease_abbr", "status", "reason", "row", "imag
 def report_rows(release: RawRelease, results: list[RowResult], extra: list[tuple[Path, str]]) -> list[dict]:
     rows = []
     for r in results:
-        rows.append({
-            "image_name": r.row.image_name, "disease_abbr": r.row.disease_abbr, "status": r.status,
-            "reason": "; ".join(r.reasons), "row": r.row.number, "image_id": r.image_id if r.status != REJECTED else "",
-        })
+        rows.append(
+            {
+                "image_name": r.row.image_name,
+                "disease_abbr": r.row.disease_abbr,
+                "status": r.status,
+                "reason": "; ".join(r.reasons),
+                "row": r.row.number,
+                "image_id": r.image_id if r.status != REJECTED else "",
+            }
+        )
     images_dir = release.images_dir.resolve()
     for path, reason in extra:
         rel = path.resolve().relative_to(images_dir) if path.resolve().is_relative_to(images_dir) else Path(path.name)
         abbr = rel.parts[0] if len(rel.parts) > 1 else ""
-        rows.append({"image_name": "/".join(rel.parts[1:]) or rel.name, "disease_abbr": abbr, "status": REJECTED,
-                     "reason": reason, "row": "", "image_id": ""})
+        rows.append(
+            {
+                "image_name": "/".join(rel.parts[1:]) or rel.name,
+                "disease_abbr": abbr,
+                "status": REJECTED,
+                "reason": reason,
+                "row": "",
+                "image_id": "",
+            }
+        )
     return rows
 
 
@@ -58,7 +72,14 @@ def statistics(kept, labels, class_names, partition, rows, config) -> dict:
     fold_rows = []
     for k in range(config.folds):
         val = parts.get(f"cv-{k}", 0)
-        fold_rows.append({"fold": k, "train": len(kept) - parts.get("test", 0) - val, "validation": val, "test": parts.get("test", 0)})
+        fold_rows.append(
+            {
+                "fold": k,
+                "train": len(kept) - parts.get("test", 0) - val,
+                "validation": val,
+                "test": parts.get("test", 0),
+            }
+        )
     return {
         "images": len(kept),
         "conditions": len(class_names),

@@ -6,8 +6,8 @@ import hashlib
 from collections import Counter
 from pathlib import Path
 
-from . import splits
 from .._io import atomic_write_bytes
+from . import splits
 from .landmarks import NUM_LANDMARKS
 from .release import REQUIRED_COLUMNS
 
@@ -31,7 +31,9 @@ def dataset_features(class_names: list[str], extra_columns: tuple[str, ...]):
     return Features(columns)
 
 
-def write_shards(tmp: Path, release, kept, labels, groups, partition, class_names, folds) -> tuple[dict[str, int], dict[str, str]]:
+def write_shards(
+    tmp: Path, release, kept, labels, groups, partition, class_names, folds
+) -> tuple[dict[str, int], dict[str, str]]:
     """Write one parquet shard per non-empty partition; returns sizes and file names.
 
     Shard names carry a hash of their bytes (``data/test-1a2b3c4d.parquet``):

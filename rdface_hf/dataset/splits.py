@@ -50,7 +50,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -65,7 +65,9 @@ def _key(label: Hashable) -> int:
 
 def _rng(seed: int, label: Hashable, stream: int) -> np.random.Generator:
     key = _key(label)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), key >> 32, key & 0xFFFFFFFF, stream])))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([int(seed), key >> 32, key & 0xFFFFFFFF, stream]))
+    )
 
 
 def _units(ids: Sequence[str], labels: Sequence[Hashable], groups: Sequence[int] | None):
@@ -95,7 +97,11 @@ def _test_quotas(sizes: dict[Hashable, int], fraction: float, seed: int) -> dict
     remaining = math.ceil(fraction * sum(eligible.values()) - 1e-9) - sum(quota.values())
     order = sorted(
         eligible,
-        key=lambda c: (-(fraction * eligible[c] - math.floor(fraction * eligible[c])), _rng(seed, c, 1).random(), _key(c)),
+        key=lambda c: (
+            -(fraction * eligible[c] - math.floor(fraction * eligible[c])),
+            _rng(seed, c, 1).random(),
+            _key(c),
+        ),
     )
     while remaining > 0:
         progressed = False

@@ -100,11 +100,11 @@ def sample_conditions(n: int, rng: np.random.Generator, difficulty: float) -> li
 
 def sample_counts(n: int, mean: float, rng: np.random.Generator) -> list[int]:
     """Images per condition: 1..7 each, ``round(n * mean)`` in all, a few singletons."""
-    total = int(round(n * mean))
+    total = round(n * mean)
     total = min(max(total, n), MAX_PER_CONDITION * n)
     p = min(max((mean - 1.0) / (MAX_PER_CONDITION - 1), 0.0), 1.0)
     counts = 1 + rng.binomial(MAX_PER_CONDITION - 1, p, size=n)
-    singles = int(round(SINGLETON_FRACTION * n))
+    singles = round(SINGLETON_FRACTION * n)
     while singles and (n - singles) * MAX_PER_CONDITION + singles < total:
         singles -= 1
     fixed = set(rng.choice(n, size=singles, replace=False).tolist()) if singles else set()

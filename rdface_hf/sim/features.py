@@ -23,8 +23,8 @@ below 1 at the severities the simulator uses, so the forward map
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -129,7 +129,13 @@ def _fissure(a, s, p):
 def _philtrum(a, s, p):
     mid = 0.5 * (a[SUBNASALE, 1] + a[UPPER_LIP_TOP, 1])
     fade = 0.5 * (a[LOWER_LIP_BOTTOM, 1] + a[CHIN, 1])
-    dy = 0.10 * s * _gauss(p, (a[SUBNASALE, 0], 0.0), 0.55, 1e9) * _sigmoid((p[:, 1] - mid) / 0.06) * _sigmoid((fade - p[:, 1]) / 0.09)
+    dy = (
+        0.10
+        * s
+        * _gauss(p, (a[SUBNASALE, 0], 0.0), 0.55, 1e9)
+        * _sigmoid((p[:, 1] - mid) / 0.06)
+        * _sigmoid((fade - p[:, 1]) / 0.09)
+    )
     return _vec(0.0, dy, len(p))
 
 
@@ -153,7 +159,13 @@ def _jaw(a, s, p):
 def _midface(a, s, p):
     top = 0.5 * (a[NASION, 1] + a[NOSE_TIP, 1])
     fade = 0.5 * (a[LOWER_LIP_BOTTOM, 1] + a[CHIN, 1])
-    dy = 0.10 * s * _gauss(p, (a[NOSE_TIP, 0], 0.0), 0.8, 1e9) * _sigmoid((p[:, 1] - top) / 0.12) * _sigmoid((fade - p[:, 1]) / 0.1)
+    dy = (
+        0.10
+        * s
+        * _gauss(p, (a[NOSE_TIP, 0], 0.0), 0.8, 1e9)
+        * _sigmoid((p[:, 1] - top) / 0.12)
+        * _sigmoid((fade - p[:, 1]) / 0.1)
+    )
     return _vec(0.0, dy, len(p))
 
 
@@ -194,8 +206,8 @@ def _m_telorism(f):
 
 def _m_slant(f):
     r = np.arctan2(f[RIGHT_EYE[1], 1] - f[RIGHT_EYE[0], 1], f[RIGHT_EYE[1], 0] - f[RIGHT_EYE[0], 0])
-    l = np.arctan2(f[LEFT_EYE[1], 1] - f[LEFT_EYE[0], 1], f[LEFT_EYE[0], 0] - f[LEFT_EYE[1], 0])
-    return float(np.degrees(0.5 * (r + l)))
+    left = np.arctan2(f[LEFT_EYE[1], 1] - f[LEFT_EYE[0], 1], f[LEFT_EYE[0], 0] - f[LEFT_EYE[1], 0])
+    return float(np.degrees(0.5 * (r + left)))
 
 
 def _m_fissure(f):

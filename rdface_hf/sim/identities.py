@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import matplotlib.cbook
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-
-import matplotlib.cbook
 from skimage import data as skimage_data
 
 from .._errors import InputError
@@ -174,7 +173,9 @@ def lfw_shapes(landmarker, count: int = 100, upscale: int = 200) -> np.ndarray:
     """(M, 478, 2) face-frame landmarks of the LFW subset faces MediaPipe finds."""
     shapes = []
     for face in skimage_data.lfw_subset()[:count]:
-        im = Image.fromarray(np.clip(np.rint(face * 255), 0, 255).astype(np.uint8)).resize((upscale, upscale), Image.BICUBIC)
+        im = Image.fromarray(np.clip(np.rint(face * 255), 0, 255).astype(np.uint8)).resize(
+            (upscale, upscale), Image.BICUBIC
+        )
         found = landmarker.detect(np.asarray(im.convert("RGB")))
         if found is not None:
             shapes.append(in_face_frame(found.pixels()))
@@ -264,7 +265,9 @@ def _cached_bank(size: int, identities: str | None, model: str, fingerprint: tup
     return IdentityBank(faces=tuple(faces), space=_cached_space(model), control=control_indices(), oval=oval, size=size)
 
 
-def build_bank(size: int, identities: str | os.PathLike | None = None, model_path: str | os.PathLike | None = None) -> IdentityBank:
+def build_bank(
+    size: int, identities: str | os.PathLike | None = None, model_path: str | os.PathLike | None = None
+) -> IdentityBank:
     """The identity bank for images of side ``size`` (cached per process)."""
     model = str(resolve_landmarker_model(model_path))
     ident = None if identities is None else str(Path(identities).resolve())
@@ -276,8 +279,7 @@ def _folder_fingerprint(folder: str | None) -> tuple:
     if folder is None:
         return ()
     return tuple(
-        (p.name, st.st_size, st.st_mtime_ns)
-        for p in sorted(Path(folder).iterdir()) if p.is_file() for st in [p.stat()]
+        (p.name, st.st_size, st.st_mtime_ns) for p in sorted(Path(folder).iterdir()) if p.is_file() for st in [p.stat()]
     )
 
 

@@ -23,7 +23,10 @@ def _label(draw: ImageDraw.ImageDraw, xy, text: str) -> None:
 
 def preview_image(bank: IdentityBank, conditions: list[Condition], seed: int) -> Image.Image:
     """Row 0 unaffected, then up to ``ROWS - 1`` conditions at their severities."""
-    idents = [sample_identity(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, c))), bank, 1.0) for c in range(COLUMNS)]
+    idents = [
+        sample_identity(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, c))), bank, 1.0)
+        for c in range(COLUMNS)
+    ]
     rows = [("unaffected", {})] + [(f"{c.abbr}: {', '.join(c.features)}", c.features) for c in conditions[: ROWS - 1]]
     sheet = Image.new("RGB", (COLUMNS * CELL, len(rows) * (CELL + LABEL)), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)

@@ -10,15 +10,16 @@ gives the detail, so a morph never shows a double contour.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
+from functools import partial
 
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from .features import FaceFrame, displacement_field
-from .identities import IdentityBank, Identity, canonical_frame, face_by_name, identity_shape
+from .identities import Identity, IdentityBank, canonical_frame, face_by_name, identity_shape
 from .warp import anchored_spline, coarse_grid, invert_displacement, jacobian_det, sample_image, upsample_map
 
 MIN_JACOBIAN = 0.2  # smallest allowed local area ratio of any map
@@ -110,13 +111,17 @@ def _compose(bank: IdentityBank, ident: Identity, maps: list[np.ndarray], face_m
     return img
 
 
+def _scaled(field, scale: float, points: np.ndarray) -> np.ndarray:
+    return scale * field(points)
+
+
 def render(bank: IdentityBank, ident: Identity, severities: Mapping[str, float]) -> Rendered:
     """Render ``ident`` with the named feature severities."""
     size = bank.size
     base = identity_shape(bank, ident)
     full = displacement_field(base, severities)
     for scale in BACKOFF:
-        field = (lambda p, s=scale: s * full(p))
+        field = partial(_scaled, full, scale)
         maps = _backward_maps(bank, ident, base, field, ident.base)
         det = min(float(jacobian_det(m, _grid_step(size)).min()) for m in maps)
         if det >= MIN_JACOBIAN / ident.scale**2 or scale == 0.0:

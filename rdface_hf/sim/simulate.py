@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-
 from threadpoolctl import threadpool_limits
 
 from .._errors import RDFaceError
@@ -169,7 +168,9 @@ def _ground_truth(config: SimConfig, plan: _Plan, results: list[dict], identitie
         "seed": config.seed,
         "difficulty": config.difficulty,
         "image_size": config.image_size,
-        "features": {n: {"axis": f.axis, "sign": f.sign, "measure": AXES[f.axis].description} for n, f in FEATURES.items()},
+        "features": {
+            n: {"axis": f.axis, "sign": f.sign, "measure": AXES[f.axis].description} for n, f in FEATURES.items()
+        },
         "conditions": [c.to_dict() for c in plan.conditions],
         "images": images,
     }
@@ -199,6 +200,6 @@ def simulate(config: SimConfig, *, progress: bool = True) -> SimResult:
         _write_release(tmp, config, plan, results)
         if config.preview:
             write_preview(tmp / "preview.png", bank, plan.conditions, config.seed)
-    return SimResult(Path(config.out).absolute(), len(plan.conditions), len(results), redrawn, time.perf_counter() - start)
-
-
+    return SimResult(
+        Path(config.out).absolute(), len(plan.conditions), len(results), redrawn, time.perf_counter() - start
+    )

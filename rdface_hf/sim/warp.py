@@ -8,7 +8,7 @@ upsampled with cubic splines, which keeps them smooth and cheap.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -34,8 +34,11 @@ def anchored_spline(src: np.ndarray, dst: np.ndarray, size: int) -> Callable[[np
     ring = np.array([(x, y) for x in lin for y in lin if x in (lin[0], lin[-1]) or y in (lin[0], lin[-1])])
     scale = float(size)  # fit in unit coordinates: a well-conditioned system
     spline = RBFInterpolator(
-        np.vstack([src, ring]) / scale, np.vstack([dst, similarity(ring)]) / scale,
-        kernel="thin_plate_spline", degree=1, smoothing=1e-4,
+        np.vstack([src, ring]) / scale,
+        np.vstack([dst, similarity(ring)]) / scale,
+        kernel="thin_plate_spline",
+        degree=1,
+        smoothing=1e-4,
     )
     return lambda pts: spline(np.asarray(pts, dtype=np.float64).reshape(-1, 2) / scale) * scale
 
@@ -67,12 +70,17 @@ def upsample_map(grid_map: np.ndarray, size: int, step: float = GRID_STEP) -> np
     """Cubic-spline upsampling of a coarse (G, G, C) array, sampled every
     ``step`` pixels, to (size, size, C)."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / step
-    planes = [ndimage.map_coordinates(grid_map[..., c], [yy, xx], order=3, mode="nearest") for c in range(grid_map.shape[2])]
+    planes = [
+        ndimage.map_coordinates(grid_map[..., c], [yy, xx], order=3, mode="nearest") for c in range(grid_map.shape[2])
+    ]
     return np.stack(planes, axis=-1)
 
 
 def sample_image(image: np.ndarray, map_xy: np.ndarray) -> np.ndarray:
     """Bilinear sampling of ``image`` (H, W, C) at the (h, w, 2) map; float32 out."""
     coords = [map_xy[..., 1], map_xy[..., 0]]
-    planes = [ndimage.map_coordinates(image[..., c].astype(np.float32), coords, order=1, mode="nearest") for c in range(image.shape[2])]
+    planes = [
+        ndimage.map_coordinates(image[..., c].astype(np.float32), coords, order=1, mode="nearest")
+        for c in range(image.shape[2])
+    ]
     return np.stack(planes, axis=-1)

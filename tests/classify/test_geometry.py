@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from datasets import ClassLabel, Dataset, Features, Value
-from datasets import Array2D
+from datasets import Array2D, ClassLabel, Dataset, Features, Value
 
 from rdface_hf.classify.geometry import fit_geometry_baseline, geometry_baseline
 from rdface_hf.dataset import RDFaceDataset
@@ -19,14 +18,24 @@ def synthetic_split(rng, n_per_class, classes=4, poison=False):
             pts = base + rng.normal(scale=0.02, size=base.shape).astype(np.float32)
             pts[c * 50 : c * 50 + 50, 0] += 0.5  # the "phenotype"
             theta = rng.uniform(-0.3, 0.3)
-            rot = np.array([[np.cos(theta), -np.sin(theta), 0], [np.sin(theta), np.cos(theta), 0], [0, 0, 1]], np.float32)
+            rot = np.array(
+                [[np.cos(theta), -np.sin(theta), 0], [np.sin(theta), np.cos(theta), 0], [0, 0, 1]], np.float32
+            )
             pts = pts @ rot * rng.uniform(0.5, 2.0) + rng.normal(size=3).astype(np.float32)
             if poison:
                 pts = pts * 1000.0 + 77.0
             rows.append(pts)
             labels.append(c)
-    features = Features({"landmarks": Array2D((478, 3), "float32"), "condition": ClassLabel(num_classes=classes), "image_id": Value("string")})
-    return Dataset.from_dict({"landmarks": rows, "condition": labels, "image_id": [str(i) for i in range(len(rows))]}, features=features)
+    features = Features(
+        {
+            "landmarks": Array2D((478, 3), "float32"),
+            "condition": ClassLabel(num_classes=classes),
+            "image_id": Value("string"),
+        }
+    )
+    return Dataset.from_dict(
+        {"landmarks": rows, "condition": labels, "image_id": [str(i) for i in range(len(rows))]}, features=features
+    )
 
 
 def test_baseline_recovers_shape_classes(write_built_dataset, tmp_path):
@@ -69,6 +78,8 @@ def test_test_split_never_reaches_fitting(monkeypatch, write_built_dataset, tmp_
     np.testing.assert_array_equal(t1, t2)
     np.testing.assert_array_equal(m1[-1].coef_, m2[-1].coef_)
     # and the fit saw exactly train + validation
-    template, model = fit_geometry_baseline(list(train["landmarks"]) + list(validation["landmarks"]),
-                                            list(train["condition"]) + list(validation["condition"]))
+    _, model = fit_geometry_baseline(
+        list(train["landmarks"]) + list(validation["landmarks"]),
+        list(train["condition"]) + list(validation["condition"]),
+    )
     np.testing.assert_allclose(model[-1].coef_, m1[-1].coef_)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rdface_hf.dataset.builder import BuildConfig, build_dataset
 from rdface_hf.cli import main
 from rdface_hf.dataset import load_rdface
+from rdface_hf.dataset.builder import BuildConfig, build_dataset
 from rdface_hf.dataset.landmarks import LANDMARKER_SHA256
 
 
@@ -36,7 +36,7 @@ def built(face_release, tmp_path):
 
 
 def test_build_accounts_for_every_row_and_loads_every_fold(built):
-    raw, out, result = built
+    _, out, result = built
     report = read_report(out)
     assert [r["status"] for r in report] == ["accepted"] * 29
     assert result.accepted == 29 and result.rejected == 0 and result.conditions == 8
@@ -62,7 +62,9 @@ def test_schema_metadata_and_landmarks(built):
     raw, out, _ = built
     ds = load_rdface(out, fold=0)["train"]
     features = ds.features
-    assert features["condition"].names[:3] == ["Condition C0", "Condition C1", "Condition C2"], "order of first appearance"
+    assert features["condition"].names[:3] == ["Condition C0", "Condition C1", "Condition C2"], (
+        "order of first appearance"
+    )
     row = ds[0]
     assert row["age"] is not None, "extra columns are kept"
     assert np.asarray(row["landmarks"]).shape == (478, 3)
@@ -92,7 +94,14 @@ def test_card_and_config_saved(built):
     assert data["license"] == "other" and data["task_categories"] == ["image-classification"]
     assert "simulated" not in data["tags"] and "Simulated data" not in card.text, "a real build is not marked simulated"
     text = card.text
-    for needle in ["| images | 29 |", "| conditions | 8 |", "## Splits and folds", "## Schema", "## Validation", "Citation"]:
+    for needle in [
+        "| images | 29 |",
+        "| conditions | 8 |",
+        "## Splits and folds",
+        "## Schema",
+        "## Validation",
+        "Citation",
+    ]:
         assert needle in text
     assert (out / "build_config.json").is_file()
     saved = (out / "build_config.json").read_text()
@@ -137,21 +146,38 @@ def test_rejections_and_warnings(write_release, condition_row, noise_image, tmp_
     grey = np.repeat(np.asarray(Image.fromarray(f[7]).convert("L"))[:, :, None], 3, axis=2)
     shifted = np.roll(f[8], 1, axis=1)  # same photo, nudged: a near-duplicate
     rows = [
-        condition_row("A", "a0.png", 0), condition_row("A", "a1.png", 0), condition_row("A", "a1_copy.jpg", 0),
-        condition_row("A", "missing.png", 0), condition_row("A", "../B/b0.png", 0),
+        condition_row("A", "a0.png", 0),
+        condition_row("A", "a1.png", 0),
+        condition_row("A", "a1_copy.jpg", 0),
+        condition_row("A", "missing.png", 0),
+        condition_row("A", "../B/b0.png", 0),
         condition_row("A", "../../../etc/passwd", 0),
-        condition_row("A", "broken.jpg", 0), condition_row("A", "noface.png", 0),
-        condition_row("B", "b0.png", 1), condition_row("B", "b1.png", 1), condition_row("B", "tiny.png", 1),
-        condition_row("C", "c0.png", 2), condition_row("C", "conflict.png", 2),
-        condition_row("D", "d0.png", 3), condition_row("D", "grey.png", 3), condition_row("D", "near.png", 3),
+        condition_row("A", "broken.jpg", 0),
+        condition_row("A", "noface.png", 0),
+        condition_row("B", "b0.png", 1),
+        condition_row("B", "b1.png", 1),
+        condition_row("B", "tiny.png", 1),
+        condition_row("C", "c0.png", 2),
+        condition_row("C", "conflict.png", 2),
+        condition_row("D", "d0.png", 3),
+        condition_row("D", "grey.png", 3),
+        condition_row("D", "near.png", 3),
         condition_row("D", "", 3),
     ]
     images = {
-        ("A", "a0.png"): f[0], ("A", "a1.png"): f[1], ("A", "a1_copy.jpg"): None,
-        ("A", "broken.jpg"): truncated, ("A", "noface.png"): noise_image(1, 128),
-        ("B", "b0.png"): f[2], ("B", "b1.png"): f[3], ("B", "tiny.png"): tiny,
-        ("C", "c0.png"): f[4], ("C", "conflict.png"): f[2],
-        ("D", "d0.png"): f[8], ("D", "grey.png"): grey, ("D", "near.png"): shifted,
+        ("A", "a0.png"): f[0],
+        ("A", "a1.png"): f[1],
+        ("A", "a1_copy.jpg"): None,
+        ("A", "broken.jpg"): truncated,
+        ("A", "noface.png"): noise_image(1, 128),
+        ("B", "b0.png"): f[2],
+        ("B", "b1.png"): f[3],
+        ("B", "tiny.png"): tiny,
+        ("C", "c0.png"): f[4],
+        ("C", "conflict.png"): f[2],
+        ("D", "d0.png"): f[8],
+        ("D", "grey.png"): grey,
+        ("D", "near.png"): shifted,
         ("D", "stray.png"): f[9],
     }
     png_of_a1 = io.BytesIO()
@@ -280,7 +306,11 @@ def test_bad_invocation_one_line_exit_2_nothing_written(tmp_path, capsys, case, 
     elif case == "header_only":
         csv_path.write_text("image_name,disease_name,disease_abbr,sub_category,gene_name,orphanet_code\n")
     elif case == "not_utf8":
-        csv_path.write_bytes("image_name,disease_name,disease_abbr,sub_category,gene_name,orphanet_code\né.png,Ä,X,s,g,1\n".encode("latin-1"))
+        csv_path.write_bytes(
+            "image_name,disease_name,disease_abbr,sub_category,gene_name,orphanet_code\né.png,Ä,X,s,g,1\n".encode(
+                "latin-1"
+            )
+        )
     elif case == "bad_folds":
         extra = ["--folds", "1"]
     elif case == "bad_fraction":
@@ -336,10 +366,19 @@ def small_release(write_release, condition_row):
     """Two conditions of two faces each, plus ``extra_rows`` / ``extra_images``."""
 
     def make(root, faces, extra_rows=(), extra_images=None, header_extra=()):
-        rows = [condition_row("A", "a0.png", 0), condition_row("A", "a1.png", 0), condition_row("B", "b0.png", 1),
-                condition_row("B", "b1.png", 1), *extra_rows]
-        images = {("A", "a0.png"): faces[0], ("A", "a1.png"): faces[1], ("B", "b0.png"): faces[2],
-                  ("B", "b1.png"): faces[3]}
+        rows = [
+            condition_row("A", "a0.png", 0),
+            condition_row("A", "a1.png", 0),
+            condition_row("B", "b0.png", 1),
+            condition_row("B", "b1.png", 1),
+            *extra_rows,
+        ]
+        images = {
+            ("A", "a0.png"): faces[0],
+            ("A", "a1.png"): faces[1],
+            ("B", "b0.png"): faces[2],
+            ("B", "b1.png"): faces[3],
+        }
         images.update(extra_images or {})
         return write_release(root, rows, images, extra_columns=header_extra)
 
@@ -354,8 +393,11 @@ def run_cli(*args):
 @pytest.mark.parametrize("layout", ["out_inside_raw", "out_inside_images", "raw_inside_out"])
 def test_output_may_not_overlap_the_raw_release(small_release, tmp_path, distinct_faces, capsys, layout):
     raw = small_release(tmp_path / "parent" / "raw", distinct_faces)
-    out = {"out_inside_raw": raw / "built", "out_inside_images": raw / "rd_images",
-           "raw_inside_out": tmp_path / "parent"}[layout]
+    out = {
+        "out_inside_raw": raw / "built",
+        "out_inside_images": raw / "rd_images",
+        "raw_inside_out": tmp_path / "parent",
+    }[layout]
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert run_cli(raw, out, "--overwrite") == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -367,7 +409,9 @@ def test_output_is_checked_before_any_slow_work(small_release, tmp_path, distinc
     import rdface_hf.dataset.builder as builder
 
     raw = small_release(tmp_path / "raw", distinct_faces)
-    monkeypatch.setattr(builder, "parallel_map", lambda *a, **k: pytest.fail("images processed before the output check"))
+    monkeypatch.setattr(
+        builder, "parallel_map", lambda *a, **k: pytest.fail("images processed before the output check")
+    )
     (tmp_path / "afile").write_text("x")
     assert run_cli(raw, tmp_path / "afile") == 2
     assert "exists and is not a folder" in capsys.readouterr().err
@@ -397,12 +441,21 @@ def test_nothing_accepted_is_an_error_and_writes_nothing(write_release, conditio
     assert not (tmp_path / "out").exists()
 
 
-def test_odd_rows_and_files_are_each_reported_once(condition_row, release_header, small_release, tmp_path, distinct_faces):
+def test_odd_rows_and_files_are_each_reported_once(
+    condition_row, release_header, small_release, tmp_path, distinct_faces
+):
     outside = tmp_path / "outside.png"
     Image.fromarray(distinct_faces[9]).save(outside)
-    raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[
-        condition_row("B", "link.png", 1), condition_row("B", "folder.png", 1), condition_row("B", "text.jpg", 1),
-    ], extra_images={("B", "text.jpg"): b"not an image"})
+    raw = small_release(
+        tmp_path / "raw",
+        distinct_faces,
+        extra_rows=[
+            condition_row("B", "link.png", 1),
+            condition_row("B", "folder.png", 1),
+            condition_row("B", "text.jpg", 1),
+        ],
+        extra_images={("B", "text.jpg"): b"not an image"},
+    )
     (raw / "rd_images" / "B" / "link.png").symlink_to(outside)
     (raw / "rd_images" / "B" / "folder.png").mkdir()
     with open(raw / "disease_images.csv", "a") as fh:
@@ -452,8 +505,12 @@ def test_too_many_folds_warns_once(small_release, tmp_path, distinct_faces, caps
 
 def test_near_duplicate_across_conditions_always_trains(condition_row, small_release, tmp_path, distinct_faces):
     twin = np.roll(distinct_faces[0], 1, axis=1)  # A's a0.png, nudged, filed under another condition
-    raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[condition_row("S", "s0.png", 2)],
-                        extra_images={("S", "s0.png"): twin})
+    raw = small_release(
+        tmp_path / "raw",
+        distinct_faces,
+        extra_rows=[condition_row("S", "s0.png", 2)],
+        extra_images={("S", "s0.png"): twin},
+    )
     for seed in range(4):
         out = tmp_path / f"out{seed}"
         build(raw, out, seed=seed)
@@ -463,9 +520,14 @@ def test_near_duplicate_across_conditions_always_trains(condition_row, small_rel
 
 
 def test_impossible_names_are_rejected_rows(condition_row, small_release, tmp_path, distinct_faces):
-    raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[
-        condition_row("B", "x" * 300 + ".jpg", 1), condition_row("B", "a\x00b.jpg", 1),
-    ])
+    raw = small_release(
+        tmp_path / "raw",
+        distinct_faces,
+        extra_rows=[
+            condition_row("B", "x" * 300 + ".jpg", 1),
+            condition_row("B", "a\x00b.jpg", 1),
+        ],
+    )
     build(raw, tmp_path / "out")
     reasons = [r["reason"] for r in read_report(tmp_path / "out")[-2:]]
     assert all(reason.startswith("invalid path") for reason in reasons), reasons
@@ -475,8 +537,12 @@ def test_animated_image_is_kept_with_a_warning(condition_row, small_release, tmp
     frames = [Image.fromarray(distinct_faces[5]), Image.fromarray(distinct_faces[6])]
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
-    raw = small_release(tmp_path / "raw", distinct_faces, extra_rows=[condition_row("B", "anim.gif", 1)],
-                        extra_images={("B", "anim.gif"): buf.getvalue()})
+    raw = small_release(
+        tmp_path / "raw",
+        distinct_faces,
+        extra_rows=[condition_row("B", "anim.gif", 1)],
+        extra_images={("B", "anim.gif"): buf.getvalue()},
+    )
     build(raw, tmp_path / "out")
     row = read_report(tmp_path / "out")[-1]
     assert row["status"] == "warning" and "2 frames (animated or multi-page): the first is used" in row["reason"]

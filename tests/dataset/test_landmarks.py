@@ -58,7 +58,9 @@ def test_download_checks_sha256(tmp_path, monkeypatch):
     with pytest.raises(LandmarkerModelError, match="sha256"):
         landmarks.download_landmarker(tmp_path / "out.task", url=src.as_uri())
     assert not (tmp_path / "out.task").exists()
-    good = landmarks.download_landmarker(tmp_path / "out.task", url=src.as_uri(), sha256=hashlib.sha256(payload).hexdigest())
+    good = landmarks.download_landmarker(
+        tmp_path / "out.task", url=src.as_uri(), sha256=hashlib.sha256(payload).hexdigest()
+    )
     assert good.read_bytes() == payload
 
 

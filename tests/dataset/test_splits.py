@@ -99,7 +99,9 @@ def test_deterministic_and_independent_of_row_order(sizes, seed, data):
     again = assign_partitions(ids, labels, groups, seed=seed)
     assert np.array_equal(part, again)
     order = data.draw(st.permutations(range(len(ids))))
-    shuffled = assign_partitions([ids[i] for i in order], [labels[i] for i in order], [groups[i] for i in order], seed=seed)
+    shuffled = assign_partitions(
+        [ids[i] for i in order], [labels[i] for i in order], [groups[i] for i in order], seed=seed
+    )
     assert {ids[i]: int(p) for i, p in zip(order, shuffled)} == {i: int(p) for i, p in zip(ids, part)}
 
 
@@ -131,7 +133,7 @@ def test_a_change_in_one_condition_leaves_the_other_test_images_in_place(sizes, 
 @given(sizes=sizes_strategy, seed=st.integers(0, 10_000), folds=st.integers(2, 6))
 def test_near_duplicates_across_conditions_always_train(sizes, seed, folds):
     """A singleton whose image is a near-duplicate of another condition's never leaves training."""
-    ids, labels, groups = make_items(sizes + [1])
+    ids, labels, groups = make_items([*sizes, 1])
     twin = 0  # the new singleton shares a group with the first image of condition 0
     groups[-1] = groups[twin]
     part = assign_partitions(ids, labels, groups, folds=folds, seed=seed)

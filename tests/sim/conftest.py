@@ -21,9 +21,20 @@ def _files(folder: Path) -> dict[str, bytes]:
 def _plain_identity(bank) -> Identity:
     k = len(bank.space.sds)
     grey = ((128, 128, 128),) * 3
-    return Identity(base=("astronaut", "astronaut"), morph=0.0, shape_coefficients=(0.0,) * k, roll_degrees=0.0,
-                    scale=1.0, shift=(0.0, 0.0), light_angle=0.0, light_strength=0.0, brightness=1.0, gamma=1.0,
-                    skin_tone=(1.0, 1.0, 1.0), background=(grey,) * 3)
+    return Identity(
+        base=("astronaut", "astronaut"),
+        morph=0.0,
+        shape_coefficients=(0.0,) * k,
+        roll_degrees=0.0,
+        scale=1.0,
+        shift=(0.0, 0.0),
+        light_angle=0.0,
+        light_strength=0.0,
+        brightness=1.0,
+        gamma=1.0,
+        skin_tone=(1.0, 1.0, 1.0),
+        background=(grey,) * 3,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +67,15 @@ def measured(landmarker_model):
     """Render one face with single features and re-detect its landmarks."""
     bank = build_bank(256)
     ident = _plain_identity(bank)
-    cases = {"none": {}, "hypertelorism": {"hypertelorism": 1.5}, "hypotelorism": {"hypotelorism": 1.5},
-             "long philtrum": {"long philtrum": 1.5}, "short philtrum": {"short philtrum": 1.5},
-             "wide mouth": {"wide mouth": 1.5}, "small mouth": {"small mouth": 1.5}}
+    cases = {
+        "none": {},
+        "hypertelorism": {"hypertelorism": 1.5},
+        "hypotelorism": {"hypotelorism": 1.5},
+        "long philtrum": {"long philtrum": 1.5},
+        "short philtrum": {"short philtrum": 1.5},
+        "wide mouth": {"wide mouth": 1.5},
+        "small mouth": {"small mouth": 1.5},
+    }
     out = {}
     with FaceLandmarker() as lm:
         for name, sev in cases.items():

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
-from PIL import Image
 
-from rdface_hf import cli
-from rdface_hf._errors import InputError
-from rdface_hf.dataset.images import NEAR_DUPLICATE_DISTANCE, near_duplicate_pairs, perceptual_hash
-from rdface_hf.dataset.release import REQUIRED_COLUMNS as RDFACE_COLUMNS
-from rdface_hf.sim import SimConfig, simulate
-from rdface_hf.sim.conditions import MAX_PER_CONDITION, sample_counts
-from rdface_hf.sim.features import AXES, FEATURES, apply_features, displacement_field, measure_features
-from rdface_hf.sim.identities import Identity, build_bank, canonical_frame, identity_shape
-from rdface_hf.sim.render import render
+from rdface_hf.sim.features import FEATURES, apply_features, displacement_field, measure_features
+from rdface_hf.sim.identities import build_bank, identity_shape
 from rdface_hf.sim.warp import jacobian_det
 
 
 @pytest.mark.parametrize(
     "feature, opposite, axis",
-    [("hypertelorism", "hypotelorism", "telorism"), ("long philtrum", "short philtrum", "philtrum"), ("wide mouth", "small mouth", "mouth_width")],
+    [
+        ("hypertelorism", "hypotelorism", "telorism"),
+        ("long philtrum", "short philtrum", "philtrum"),
+        ("wide mouth", "small mouth", "mouth_width"),
+    ],
 )
 def test_feature_measured_back_from_landmarks(measured, feature, opposite, axis):
     """Re-detected landmarks move as requested: same sign, 40-130 % of the size.
@@ -55,4 +45,3 @@ def test_feature_fields_do_not_fold_at_full_severity(plain_identity):
         det = jacobian_det(mapped, 0.02)
         assert det.min() > 0.2, (name, det.min())  # the renderer's MIN_JACOBIAN
         assert np.abs(mapped - grid).max() > 0.01, name  # and the feature does something
-

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import io
-import json
-from pathlib import Path
 
-import numpy as np
-import pytest
 from PIL import Image
 
 from rdface_hf import cli
-from rdface_hf._errors import InputError
-from rdface_hf.dataset.images import NEAR_DUPLICATE_DISTANCE, near_duplicate_pairs, perceptual_hash
-from rdface_hf.dataset.release import REQUIRED_COLUMNS as RDFACE_COLUMNS
-from rdface_hf.sim import SimConfig, simulate
-from rdface_hf.sim.conditions import MAX_PER_CONDITION, sample_counts
-from rdface_hf.sim.features import AXES, FEATURES, apply_features, displacement_field, measure_features
-from rdface_hf.sim.identities import Identity, build_bank, canonical_frame, identity_shape
-from rdface_hf.sim.render import render
-from rdface_hf.sim.warp import jacobian_det
+from rdface_hf.sim.identities import build_bank
 
 
 def test_identities_folder_without_faces(tmp_path, capsys):
@@ -61,4 +47,3 @@ def test_identity_files_that_cannot_be_used_are_reported(png_header_only, tmp_pa
     err = capsys.readouterr().err
     assert "skipped bomb.png (larger than 50 megapixels" in err
     assert "skipped gone.jpg (cannot read" in err
-

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
-import json
-from pathlib import Path
-
 import numpy as np
-import pytest
-from PIL import Image
 
-from rdface_hf import cli
-from rdface_hf._errors import InputError
-from rdface_hf.dataset.images import NEAR_DUPLICATE_DISTANCE, near_duplicate_pairs, perceptual_hash
-from rdface_hf.dataset.release import REQUIRED_COLUMNS as RDFACE_COLUMNS
-from rdface_hf.sim import SimConfig, simulate
-from rdface_hf.sim.conditions import MAX_PER_CONDITION, sample_counts
-from rdface_hf.sim.features import AXES, FEATURES, apply_features, displacement_field, measure_features
-from rdface_hf.sim.identities import Identity, build_bank, canonical_frame, identity_shape
+from rdface_hf.sim.identities import build_bank
 from rdface_hf.sim.render import render
-from rdface_hf.sim.warp import jacobian_det
 
 
 def test_render_reports_intended_landmarks(measured):
@@ -45,4 +29,3 @@ def test_render_backs_off_a_folding_warp(plain_identity, monkeypatch):
     monkeypatch.setattr(render_mod, "displacement_field", wild)
     folded = render(bank, ident, {"hypertelorism": 1.5})
     assert folded.warp_scale < 1.0 and folded.min_jacobian > 0
-

@@ -4,30 +4,40 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from rdface_hf import cli
-from rdface_hf._errors import InputError
 from rdface_hf.dataset.images import NEAR_DUPLICATE_DISTANCE, near_duplicate_pairs, perceptual_hash
 from rdface_hf.dataset.release import REQUIRED_COLUMNS as RDFACE_COLUMNS
 from rdface_hf.sim import SimConfig, simulate
-from rdface_hf.sim.conditions import MAX_PER_CONDITION, sample_counts
-from rdface_hf.sim.features import AXES, FEATURES, apply_features, displacement_field, measure_features
-from rdface_hf.sim.identities import Identity, build_bank, canonical_frame, identity_shape
-from rdface_hf.sim.render import render
-from rdface_hf.sim.warp import jacobian_det
+from rdface_hf.sim.conditions import MAX_PER_CONDITION
+from rdface_hf.sim.features import FEATURES
+from rdface_hf.sim.identities import Identity
 
 
 def test_same_seed_is_byte_identical_across_runs_and_workers(release_files, small_release, tmp_path, capsys):
     again = tmp_path / "again"
-    rc = cli.main(["simulate", str(again), "--conditions", "6", "--per-condition-mean", "2.5", "--image-size", "128",
-                   "--seed", "7", "--workers", "2", "--preview"])
+    rc = cli.main(
+        [
+            "simulate",
+            str(again),
+            "--conditions",
+            "6",
+            "--per-condition-mean",
+            "2.5",
+            "--image-size",
+            "128",
+            "--seed",
+            "7",
+            "--workers",
+            "2",
+            "--preview",
+        ]
+    )
     assert rc == 0
     assert "simulated 15 images of 6 conditions" in capsys.readouterr().out
     first, second = release_files(small_release), release_files(again)
@@ -128,7 +138,9 @@ def test_overwrite_never_deletes_the_identities_folder(tmp_path, capsys):
     project = tmp_path / "proj"
     (project / "faces").mkdir(parents=True)
     Image.fromarray(data.astronaut()).save(project / "faces" / "a.png")
-    rc = cli.main(["simulate", str(project), "--identities", str(project / "faces"), "--conditions", "2", "--overwrite"])
+    rc = cli.main(
+        ["simulate", str(project), "--identities", str(project / "faces"), "--conditions", "2", "--overwrite"]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "overlaps the input" in err and err.count("\n") == 1
     assert (project / "faces" / "a.png").is_file()
@@ -140,4 +152,3 @@ def test_too_many_conditions_is_refused_at_once(tmp_path, capsys):
     rc = cli.main(["simulate", str(tmp_path / "out"), "--conditions", str(max_conditions() + 1)])
     err = capsys.readouterr().err
     assert rc == 2 and f"at most {max_conditions()}" in err
-

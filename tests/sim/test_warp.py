@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
-import json
-from pathlib import Path
-
 import numpy as np
-import pytest
-from PIL import Image
 
-from rdface_hf import cli
-from rdface_hf._errors import InputError
-from rdface_hf.dataset.images import NEAR_DUPLICATE_DISTANCE, near_duplicate_pairs, perceptual_hash
-from rdface_hf.dataset.release import REQUIRED_COLUMNS as RDFACE_COLUMNS
-from rdface_hf.sim import SimConfig, simulate
-from rdface_hf.sim.conditions import MAX_PER_CONDITION, sample_counts
-from rdface_hf.sim.features import AXES, FEATURES, apply_features, displacement_field, measure_features
-from rdface_hf.sim.identities import Identity, build_bank, canonical_frame, identity_shape
-from rdface_hf.sim.render import render
 from rdface_hf.sim.warp import jacobian_det
 
 
@@ -28,4 +11,3 @@ def test_jacobian_check_sees_a_fold():
     grid = np.stack(np.meshgrid(np.arange(5.0), np.arange(5.0)), axis=-1)
     assert np.allclose(jacobian_det(grid, 1.0), 1.0)
     assert (jacobian_det(grid[:, ::-1], 1.0) < 0).all()
-
