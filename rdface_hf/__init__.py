@@ -2,25 +2,26 @@
 
 Public entry points:
 
-- :func:`rdface_hf.load_rdface` -- load a built RDFace dataset (local folder or
-  gated Hub repo) with its standard folds.
-- :func:`rdface_hf.builder.build_dataset` -- the validated builder
+- :class:`rdface_hf.RDFaceDataset` / :func:`rdface_hf.load_rdface` -- a built
+  RDFace dataset (local folder or gated Hub repo) with its standard folds.
+- :func:`rdface_hf.dataset.builder.build_dataset` -- the validated builder
   (``rdface build``).
-- :mod:`rdface_hf.landmarks` -- MediaPipe face landmarks and Procrustes.
+- :mod:`rdface_hf.dataset.landmarks` -- MediaPipe face landmarks.
 - :mod:`rdface_hf.sim` -- the phenotype simulator (``rdface simulate``).
+- ``rdface --help`` -- every command; the layout is described in the README.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_rdface"]
+__all__ = ["RDFaceDataset", "__version__", "load_rdface"]
 
 
 def __getattr__(name: str):
-    # Lazy: importing the package must not import datasets / mediapipe.
-    if name == "load_rdface":
-        from .hub import load_rdface
+    # Lazy: `import rdface_hf` (and so every `rdface` command) must not import datasets first.
+    if name in ("load_rdface", "RDFaceDataset"):
+        from .dataset import facade
 
-        return load_rdface
+        return getattr(facade, name)
     raise AttributeError(f"module 'rdface_hf' has no attribute {name!r}")

@@ -15,9 +15,11 @@ Validation raises :class:`ConfigError`, which names the *field*
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -26,6 +28,7 @@ import yaml
 from . import __version__
 from ._errors import InputError
 from ._io import atomic_write_json
+from ._outputs import Owner, resumable_output_dir
 
 T = TypeVar("T", bound="StageConfig")
 
@@ -83,6 +86,8 @@ class StageConfig:
     """
 
     stage: ClassVar[str] = "stage"
+    # The saved config's file name when not ``<stage>_config.json`` (e.g. ``generation_config.json``).
+    config_filename: ClassVar[str | None] = None
     # Fields that may hold local paths and are left out of a published config.
     private: ClassVar[tuple[str, ...]] = ()
 
@@ -94,7 +99,12 @@ class StageConfig:
 
     @classmethod
     def config_file(cls) -> str:
-        return f"{cls.stage.replace('-', '_')}_config.json"
+        return cls.config_filename or f"{cls.stage.replace('-', '_')}_config.json"
+
+    @classmethod
+    def owner(cls) -> Owner:
+        """How the command recognises an output folder it wrote: its saved config."""
+        return Owner(cls.config_file(), (cls.stage, cls.__name__))
 
     @classmethod
     def run_only_fields(cls) -> tuple[str, ...]:
@@ -162,3 +172,30 @@ class StageConfig:
             return cls(**data)
         except TypeError as exc:  # a required field missing from the file
             raise InputError(f"config {path}: {exc}") from None
+
+
+@contextlib.contextmanager
+def open_run_dir(
+    config: StageConfig, out: str | os.PathLike, *, overwrite: bool = False, inputs=(), **provenance: Any
+) -> Iterator[tuple[Path, bool]]:
+    """The output folder of a long, resumable run: yields ``(folder, resumed)``.
+
+    A new folder gets the config at once (the owner marker). A folder that
+    this command wrote is continued when its saved settings equal ``config``'s
+    (run-only fields aside); with other settings it is refused unless
+    ``overwrite``, which starts again. See :mod:`rdface_hf._outputs`.
+    """
+    with resumable_output_dir(out, owner=config.owner(), overwrite=overwrite, inputs=inputs) as (folder, resumed):
+        path = folder / config.config_file()
+        if resumed:
+            saved = type(config).read_file(path)
+            mine = {k: v for k, v in config.identity().items() if k not in config.private}
+            differ = sorted(k for k in mine if k in saved and saved[k] != mine[k])
+            if differ:
+                flags = ", ".join("--" + k.replace("_", "-") for k in differ)
+                raise InputError(
+                    f"{folder} holds a run with other settings ({flags}); pass --overwrite to start again, "
+                    "or use the same settings to resume it"
+                )
+        config.save(path, **provenance)
+        yield folder, resumed

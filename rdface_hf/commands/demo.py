@@ -18,7 +18,7 @@ import numpy as np
 
 from .._config import StageConfig, option, require
 from .._errors import InputError
-from .._io import atomic_write_json, check_output_dir
+from .._outputs import check_output_dir
 from ..dataset import RDFaceDataset
 from ..dataset.builder import BuildConfig, build_dataset
 from ..sim.config import SimConfig
@@ -45,20 +45,17 @@ class DemoConfig(StageConfig):
         require(self.conditions >= 1, "conditions", f"must be at least 1, got {self.conditions}")
         require(self.workers is None or self.workers >= 1, "workers", f"must be at least 1, got {self.workers}")
 
-    def save(self, path, **provenance) -> Path:
-        return atomic_write_json(path, {"stage": type(self).__name__, **self.to_dict()})
-
 
 CONFIG = DemoConfig
 
 
 def _check_demo_dir(out: Path) -> None:
     """The demo replaces its own earlier output, and nothing else."""
-    check_output_dir(out, overwrite=True)
-    if out.is_dir() and any(out.iterdir()) and not (out / DEMO_MARKER).is_file():
+    if out.is_dir() and any(out.iterdir()) and not DemoConfig.owner().owns(out):
         raise InputError(
             f"--output-dir {out} is not empty and holds no earlier demo ({DEMO_MARKER}); choose another folder"
         )
+    check_output_dir(out, owner=DemoConfig.owner(), overwrite=True)
 
 
 def _baseline_line(dataset: RDFaceDataset) -> str:
@@ -116,7 +113,7 @@ def run(config: DemoConfig) -> int:
     )
     _check_demo_dir(out)  # after every flag is validated, before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    config.save(out / DEMO_MARKER)
+    config.save(out / config.config_file())
     sim = simulate(sim_config)
     t0 = time.perf_counter()
     built = build_dataset(BuildConfig(raw=str(raw), out=str(built_dir), workers=config.workers, overwrite=True))

@@ -9,6 +9,7 @@ parquet files, :mod:`.report` the validation report and :mod:`.card` the card.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import ClassVar
 from .. import __version__
 from .._config import StageConfig, option, require
 from .._errors import InputError
-from .._io import atomic_output_dir, atomic_write_json, atomic_write_text, check_output_dir, file_sha256
+from .._io import atomic_write_text, file_sha256
+from .._outputs import atomic_output_dir, check_output_dir
 from .._parallel import default_workers, parallel_map
 from .._results import StageResult
 from . import images, splits
@@ -33,7 +35,7 @@ from .checks import (
     resolve_duplicates,
 )
 from .landmarks import Landmarker, check_landmarker_model, close_process_landmarkers
-from .release import read_release, unlisted_files
+from .release import CSV_NAME, read_release, unlisted_files
 from .report import REPORT_NAME, reason_kind, report_csv, report_rows, statistics
 from .shards import write_shards
 
@@ -91,9 +93,6 @@ class BuildConfig(StageConfig):
         """What determines the dataset (no local paths: the file is published)."""
         return {k: v for k, v in self.to_dict().items() if k not in self.private}
 
-    def save(self, path, **provenance) -> Path:
-        return atomic_write_json(path, {"stage": type(self).__name__, **self.published(), "provenance": provenance})
-
 
 @dataclass(frozen=True)
 class BuildResult(StageResult):
@@ -126,6 +125,14 @@ def _apply_processed(result: RowResult, out: dict, face_check: bool | None) -> N
         result.warn(w)
 
 
+def _inputs_digest(release, results: list[RowResult]) -> str:
+    """sha256 over the CSV and every image file a row names (in row order): the build's input."""
+    h = hashlib.sha256(file_sha256(release.root / CSV_NAME).encode())
+    for r in results:
+        h.update(f"\n{r.row.number}:{r.file_sha256 or '-'}".encode())
+    return h.hexdigest()
+
+
 def _process_rows(config: BuildConfig, release, landmarker: Landmarker | None) -> tuple[list[RowResult], str | None]:
     """Check every row and process its image; returns the results and the model path."""
     model = None
@@ -155,7 +162,8 @@ def build_dataset(config: BuildConfig, *, landmarker: Landmarker | None = None) 
     MediaPipe's model in worker processes.
     """
     release = read_release(config.raw)
-    check_output_dir(config.out, overwrite=config.overwrite, inputs=(config.raw,))  # before any slow work
+    owner = config.owner()
+    check_output_dir(config.out, owner=owner, overwrite=config.overwrite, inputs=(config.raw,))  # before slow work
     results, model = _process_rows(config, release, landmarker)
     kept = [r for r in results if r.status != REJECTED]
     groups = near_duplicate_groups(kept, config.near_duplicate_distance)  # adds warnings: before the report
@@ -176,10 +184,14 @@ def build_dataset(config: BuildConfig, *, landmarker: Landmarker | None = None) 
         folds=config.folds,
         seed=config.seed,
     )
-    with atomic_output_dir(config.out, overwrite=config.overwrite, inputs=(config.raw,)) as tmp:
+    with atomic_output_dir(config.out, owner=owner, overwrite=config.overwrite, inputs=(config.raw,)) as tmp:
         sizes, files = write_shards(tmp, release, kept, labels, groups, partition, class_names, config.folds)
         atomic_write_text(tmp / REPORT_NAME, report_csv(rows))
-        provenance = {"rdface_hf_version": __version__, "landmarker_sha256": file_sha256(model) if model else None}
+        provenance = {
+            "rdface_hf_version": __version__,
+            "landmarker_sha256": file_sha256(model) if model else None,
+            "inputs_sha256": _inputs_digest(release, results),
+        }
         config.save(tmp / CONFIG_NAME, **provenance)
         stats = statistics(kept, labels, class_names, partition, rows, config)
         stats["extra_columns"] = list(release.extra_columns)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from .._config import StageConfig, option, require
-from .._io import atomic_write_json
 from .conditions import max_conditions
 
 
@@ -64,8 +62,3 @@ class SimConfig(StageConfig):
         require(self.workers is None or self.workers >= 1, "workers", f"must be at least 1, got {self.workers}")
         if self.identities is not None:
             require(Path(self.identities).is_dir(), "identities", f"{self.identities}: not a folder")
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save what determines the output (not the folder, workers or overwrite)."""
-        data = {k: v for k, v in self.to_dict().items() if k not in self.private}
-        return atomic_write_json(path, {"stage": type(self).__name__, **data})

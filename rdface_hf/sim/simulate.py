@@ -18,6 +18,7 @@ attempt number, in index order.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import time
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from .._errors import RDFaceError
-from .._io import atomic_output_dir, atomic_write_bytes, atomic_write_json, atomic_write_text, check_output_dir
+from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text, file_sha256
+from .._outputs import atomic_output_dir, check_output_dir
 from .._parallel import default_workers, parallel_map
 from .._results import StageResult
 from ..dataset.images import NEAR_DUPLICATE_DISTANCE, perceptual_hash
@@ -176,25 +178,36 @@ def _ground_truth(config: SimConfig, plan: _Plan, results: list[dict], identitie
     }
 
 
+def _identities_digest(folder: str | None) -> str | None:
+    """sha256 over the names and bytes of the ``--identities`` photos (the simulator's only input)."""
+    if folder is None:
+        return None
+    h = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        h.update(path.name.encode() + b"\0" + file_sha256(path).encode() + b"\n")
+    return h.hexdigest()
+
+
 def _write_release(tmp: Path, config: SimConfig, plan: _Plan, results: list[dict]) -> None:
     identities = [f"SIMP{i + 1:05d}" for i in range(len(results))]
     for name, ci, res in zip(plan.image_names, plan.image_condition, results):
         atomic_write_bytes(tmp / "rd_images" / plan.conditions[ci].abbr / name, res["bytes"])
     atomic_write_text(tmp / "disease_images.csv", _csv_text(plan, identities))
     atomic_write_json(tmp / "phenotypes.json", _ground_truth(config, plan, results, identities))
-    config.save(tmp / "simulate_config.json")
+    config.save(tmp / config.config_file(), inputs_sha256=_identities_digest(config.identities))
 
 
 def simulate(config: SimConfig, *, progress: bool = True) -> SimResult:
     """Write a simulated raw release to ``config.out`` (see module docstring)."""
     start = time.perf_counter()
     inputs = (config.identities,) if config.identities else ()
-    check_output_dir(config.out, overwrite=config.overwrite, inputs=inputs)  # before any slow work
+    owner = config.owner()
+    check_output_dir(config.out, owner=owner, overwrite=config.overwrite, inputs=inputs)  # before any slow work
     bank = build_bank(config.image_size, config.identities)
     plan = make_plan(config)
     spec = {"seed": config.seed, "difficulty": float(config.difficulty)}
     workers = default_workers() if config.workers is None else config.workers
-    with atomic_output_dir(config.out, overwrite=config.overwrite, inputs=inputs) as tmp:
+    with atomic_output_dir(config.out, owner=owner, overwrite=config.overwrite, inputs=inputs) as tmp:
         results = _draw_all(bank, spec, plan, workers, progress)
         redrawn = _dedupe(results, bank, spec, plan)
         _write_release(tmp, config, plan, results)

@@ -97,7 +97,7 @@ def test_ground_truth_file(small_release):
         assert set(ident["base"]) <= {"astronaut", "grace_hopper"} and 0 <= ident["morph"] <= 1
         assert len(ident["shape_coefficients"]) > 0
     config = json.loads((small_release / "simulate_config.json").read_text(encoding="utf-8"))
-    assert config["stage"] == "SimConfig" and config["seed"] == 7 and config["conditions"] == 6
+    assert config["stage"] == "simulate" and config["seed"] == 7 and config["conditions"] == 6
     assert "out" not in config and "workers" not in config
 
 
