@@ -28,10 +28,10 @@ from ._argparse import (
 )
 from ._config import ConfigError
 from ._errors import RDFaceError
-from .commands import build, demo, publish, simulate
+from .commands import build, demo, generate, publish, simulate
 
 # Command name -> module; a new command adds its module here.
-COMMANDS = {module.NAME: module for module in (simulate, build, publish, demo)}
+COMMANDS = {module.NAME: module for module in (simulate, build, publish, generate, demo)}
 
 
 def build_parser() -> tuple[TopParser, dict]:

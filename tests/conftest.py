@@ -225,6 +225,27 @@ def build_release():
     return _build_release
 
 
+@pytest.fixture(scope="session")
+def sim_release(tmp_path_factory, landmarker_model) -> Path:
+    """A small simulated raw release (10 conditions, about 3.5 images each, 128 px, seed 11).
+    Shared by many tests: treat it as read-only."""
+    from rdface_hf.sim import SimConfig, simulate
+
+    out = tmp_path_factory.mktemp("shared_sim") / "raw"
+    simulate(SimConfig(out=str(out), conditions=10, per_condition_mean=3.5, image_size=128, seed=11, workers=1),
+             progress=False)  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="session")
+def sim_build(tmp_path_factory, sim_release) -> Path:
+    """``sim_release`` built with the real builder (5 folds, seed 42): a folder for
+    ``RDFaceDataset``. Shared by many tests: treat it as read-only."""
+    out = tmp_path_factory.mktemp("shared_build") / "rdface"
+    _build_release(sim_release, out)
+    return out
+
+
 @pytest.fixture
 def face_release(tmp_path, distinct_faces):
     """A release of 8 conditions (sizes 1, 2, 3, 4, 5, 6, 7, 1), real faces, JPEG and PNG."""

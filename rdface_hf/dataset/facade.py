@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,33 @@ def snapshot(repo_id: str, *, revision: str | None = None, token: str | bool | N
         if isinstance(token, str) and token:
             first = first.replace(token, "***")
         raise InputError(f"cannot open dataset {repo_id}: {type(exc).__name__}: {first}") from None
+
+
+def parse_fold(spec: str | int | None) -> int | None:
+    """``--fold`` of the training stages: ``K`` -> fold K; ``test`` (or ``None``) -> every
+    non-test image (the final models). Never the test split itself."""
+    if spec is None or (isinstance(spec, str) and spec.strip().lower() == "test"):
+        return None
+    try:
+        fold = int(spec)
+    except (TypeError, ValueError):
+        raise InputError(f"fold must be a fold number or 'test', got {spec!r}") from None
+    config_name(fold)  # refuses negatives
+    return fold
+
+
+def select_conditions(spec: str | Sequence[str] | None, abbreviations: Sequence[str]) -> list[int]:
+    """``--conditions``: ``all`` (or ``None``) or comma-separated abbreviations -> class indices."""
+    if spec is None or (isinstance(spec, str) and spec.strip().lower() == "all"):
+        return list(range(len(abbreviations)))
+    wanted = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    if not wanted:
+        raise InputError("conditions must be 'all' or a comma-separated list of condition abbreviations")
+    index = {abbr: i for i, abbr in enumerate(abbreviations)}
+    unknown = [w for w in wanted if w not in index]
+    if unknown:
+        raise InputError(f"unknown condition(s) {unknown} (the dataset has {', '.join(abbreviations[:8])}, ...)")
+    return sorted({index[w] for w in wanted})
 
 
 class RDFaceDataset:
@@ -177,6 +205,27 @@ class RDFaceDataset:
         if config.is_file():
             h.update(config.read_bytes())
         return h.hexdigest()
+
+    @cached_property
+    def abbreviations(self) -> list[str]:
+        """``disease_abbr`` of each class, in class-index order."""
+        out: dict[int, str] = {}
+        for split in self.default().values():
+            for label, abbr in zip(split["condition"], split["disease_abbr"]):
+                out.setdefault(int(label), abbr)
+        return [out.get(i, "") for i in range(self.num_classes)]
+
+    def select_conditions(self, spec: str | Sequence[str] | None) -> list[int]:
+        """Class indices of ``all`` or ``"ABBR,ABBR"`` (one clear error for an unknown one)."""
+        return select_conditions(spec, self.abbreviations)
+
+    def training_split(self, fold: str | int | None) -> datasets.Dataset:
+        """What a training stage may see: fold K's train split, or with ``test`` every
+        non-test image. Validation and test splits are never part of it."""
+        k = parse_fold(fold)
+        if k is not None and config_name(k) not in self.configs:
+            raise InputError(f"{self.source} has no fold {k} (it has {self.num_folds} folds)")
+        return self.split("train", k)
 
     # --- arrays ---------------------------------------------------------------------------
 

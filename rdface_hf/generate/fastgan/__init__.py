@@ -1,0 +1,1 @@
+"""Generator: fastgan (see rdface_hf.generate)."""

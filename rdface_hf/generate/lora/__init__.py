@@ -1,0 +1,1 @@
+"""Generator: lora (see rdface_hf.generate)."""

@@ -1,0 +1,1 @@
+"""Generator: morph (see rdface_hf.generate)."""
