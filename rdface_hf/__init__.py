@@ -21,7 +21,7 @@ __all__ = ["RDFaceDataset", "__version__", "load_rdface"]
 def __getattr__(name: str):
     # Lazy: `import rdface_hf` (and so every `rdface` command) must not import datasets first.
     if name in ("load_rdface", "RDFaceDataset"):
-        from .dataset import facade
+        from .dataset import facade  # datasets: only when asked for
 
         return getattr(facade, name)
     raise AttributeError(f"module 'rdface_hf' has no attribute {name!r}")

@@ -8,6 +8,7 @@ workers.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -29,8 +30,6 @@ def default_workers() -> int:
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A spawn-based process pool."""
-    import multiprocessing
-
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 

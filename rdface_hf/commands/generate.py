@@ -14,13 +14,13 @@ DESCRIPTION = (
 
 
 def run(config: GenerateConfig) -> int:
-    # Each generator imports its heavy libraries (torch, diffusers) itself: kept out of the CLI's start-up.
+    # Each generator imports its heavy libraries itself, so they stay out of the CLI's start-up.
     if config.generator == "lora":
-        from ..generate.lora.generate import generate_lora as generate
+        from ..generate.lora.generate import generate_lora as generate  # torch, diffusers, peft
     elif config.generator == "fastgan":
-        from ..generate.fastgan.generate import generate_fastgan as generate
+        from ..generate.fastgan.generate import generate_fastgan as generate  # torch
     else:
-        from ..generate.morph.generate import generate_morph as generate
+        from ..generate.morph.generate import generate_morph as generate  # scikit-image, MediaPipe
     result = generate(config)
     dropped = ", ".join(f"{n} {reason}" for reason, n in sorted(result.dropped.items()) if n) or "none"
     print(

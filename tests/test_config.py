@@ -1,0 +1,146 @@
+"""Configs make the CLI: one source of defaults and help, --config FILE, flags named in errors,
+and a saved config that reruns the same work."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+import pytest
+
+from rdface_hf import cli
+from rdface_hf._config import ConfigError
+from rdface_hf._errors import InputError
+from rdface_hf.dataset.builder import BuildConfig
+from rdface_hf.sim import SimConfig
+
+
+def tree_digest(root) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Replace every command's run with one that records the config it was given."""
+    seen = []
+    for module in cli.COMMANDS.values():
+        monkeypatch.setattr(module, "run", lambda config, seen=seen: seen.append(config) or 0)
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(cli.COMMANDS))
+def test_flag_defaults_are_the_config_defaults(name):
+    """No hand-copied defaults: every optional flag's default is the dataclass field's."""
+    _, subparsers = cli.build_parser()
+    parser, config = subparsers[name], cli.COMMANDS[name].CONFIG
+    shown = "".join(parser.format_help().split())
+    for field in dataclasses.fields(config):
+        assert "".join(field.metadata["help"].split()) in shown, (
+            name,
+            field.name,
+            "help text shown once, from the config",
+        )
+        if field.default is not dataclasses.MISSING and not field.metadata.get("positional"):
+            assert parser.get_default(field.name) == field.default, (name, field.name)
+
+
+def test_flags_and_positionals_build_the_config(captured, tmp_path):
+    assert cli.main(["build", "raw", "out", "--test-fraction", "0.3", "--no-face-check", "--overwrite"]) == 0
+    (config,) = captured
+    assert isinstance(config, BuildConfig)
+    assert (config.raw, config.out, config.test_fraction, config.face_check, config.overwrite) == (
+        "raw", "out", 0.3, False, True
+    )  # fmt: skip
+    assert config.folds == 5 and config.seed == 42, "untouched fields keep the dataclass defaults"
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_config_file_with_flags_overriding_it(captured, tmp_path, suffix):
+    path = tmp_path / f"settings{suffix}"
+    values = {"test_fraction": 0.2, "folds": 3, "seed": 7}
+    path.write_text(json.dumps(values) if suffix == ".json" else "test_fraction: 0.2\nfolds: 3\nseed: 7\n")
+    assert cli.main(["build", "raw", "out", "--config", str(path), "--folds", "4"]) == 0
+    (config,) = captured
+    assert (config.test_fraction, config.folds, config.seed) == (0.2, 4, 7)
+
+
+def test_config_file_may_supply_positionals(captured, tmp_path):
+    path = tmp_path / "sim.yaml"
+    path.write_text("out: somewhere\nconditions: 5\n")
+    assert cli.main(["simulate", "--config", str(path)]) == 0
+    assert (captured[0].out, captured[0].conditions) == ("somewhere", 5)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("nonsense_field: 1\n", "unknown field(s) ['nonsense_field']"),
+        ("folds: [unclosed\n", "is not valid YAML"),
+        ("- a list\n", "must hold a mapping"),
+        ('{"stage": "simulate", "seed": 1}', "was saved by 'simulate', not by 'build'"),
+    ],
+)
+def test_bad_config_files_are_one_line(tmp_path, capsys, text, message):
+    path = tmp_path / ("bad.json" if text.startswith("{") else "bad.yaml")
+    path.write_text(text)
+    assert cli.main(["build", "raw", str(tmp_path / "out"), "--config", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_config_file_is_one_line(tmp_path, capsys):
+    assert cli.main(["build", "raw", "out", "--config", str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot read config" in err[0]
+
+
+def test_validation_names_the_field_and_the_cli_names_the_flag(tmp_path, capsys):
+    with pytest.raises(ConfigError, match=r"^test_fraction must be in \(0, 0.5\]") as exc:
+        BuildConfig(raw="r", out="o", test_fraction=0.9)
+    assert exc.value.field == "test_fraction"
+    assert cli.main(["build", "r", str(tmp_path / "o"), "--test-fraction", "0.9"]) == 2
+    assert capsys.readouterr().err.strip() == "rdface build: error: --test-fraction must be in (0, 0.5], got 0.9"
+    assert cli.main(["simulate", str(tmp_path / "o"), "--per-condition-mean", "9"]) == 2
+    assert "--per-condition-mean must be between 1 and 7" in capsys.readouterr().err
+
+
+def test_bad_flag_values_are_one_line(capsys):
+    for argv in (["build", "r", "o", "--folds", "many"], ["build", "r"], ["generate", "--generator", "dalle"]):
+        assert_exit_2(argv, capsys)
+
+
+def assert_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error:" in err[0], err
+
+
+def test_saved_configs_record_version_and_inputs(sim_build, sim_release):
+    from rdface_hf import __version__
+
+    built = json.loads((sim_build / "build_config.json").read_text())
+    assert built["stage"] == "build" and built["provenance"]["rdface_hf_version"] == __version__
+    assert len(built["provenance"]["inputs_sha256"]) == 64
+    assert not {"raw", "out", "workers", "landmarker_model"} & set(built), "no local paths in a published file"
+    simulated = json.loads((sim_release / "simulate_config.json").read_text())
+    assert simulated["stage"] == "simulate" and simulated["provenance"]["rdface_hf_version"] == __version__
+    with pytest.raises(InputError, match="was saved by 'build'"):
+        SimConfig.load(sim_build / "build_config.json")
+
+
+def test_a_saved_config_reruns_the_same_work(sim_release, sim_build, tmp_path, capsys):
+    """`--config OUT/<stage>_config.json` reproduces the output byte for byte."""
+    again = tmp_path / "raw2"
+    assert cli.main(["simulate", "--config", str(sim_release / "simulate_config.json"), str(again)]) == 0
+    assert tree_digest(again) == tree_digest(sim_release)
+    rebuilt = tmp_path / "built2"
+    argv = ["build", "--config", str(sim_build / "build_config.json"), str(sim_release), str(rebuilt)]
+    assert cli.main([*argv, "--workers", "1", "--no-progress"]) == 0
+    assert tree_digest(rebuilt) == tree_digest(sim_build)
