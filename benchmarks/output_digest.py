@@ -6,7 +6,8 @@
 Runs the commands through the CLI (the interface that a refactor must keep),
 then prints one JSON line with the sha256 of every output tree (relative path
 and content of every file). Equal digests before and after a change mean the
-change did not alter a single output byte.
+change did not alter a single output byte; equal ``*_data_sha256`` digests mean that
+only the saved configs and the card (provenance) changed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ import tempfile
 from pathlib import Path
 
 
-def tree_digest(root: Path) -> str:
+def tree_digest(root: Path, *, data_only: bool = False) -> str:
+    """sha256 over every file's relative path and bytes; ``data_only`` leaves out the
+    saved configs (``*_config.json``) and the card (``README.md``), which record provenance."""
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if data_only and (path.name.endswith("_config.json") or path.name == "README.md"):
+            continue
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -60,6 +65,8 @@ def main() -> None:
                     "seed": args.seed,
                     "simulate_sha256": tree_digest(raw),
                     "build_sha256": tree_digest(out),
+                    "simulate_data_sha256": tree_digest(raw, data_only=True),
+                    "build_data_sha256": tree_digest(out, data_only=True),
                     "files": {
                         "simulate": sum(1 for p in raw.rglob("*") if p.is_file()),
                         "build": sum(1 for p in out.rglob("*") if p.is_file()),
