@@ -1,19 +1,28 @@
 """Output folders: the one guard every command's OUT / ``--output-dir`` goes through.
 
-Rules (whatever the flags; users run as root, with typos):
+Rules (whatever the flags; users run as root, with typos and unset variables):
 
-- OUT may not be empty text, ``.``, ``..``, the filesystem root, the home
-  folder, a system folder, the current directory or one of its ancestors, an
-  input, inside an input or around an input, or a symbolic link.
+- OUT may not be empty text, ``.``, ``..``, a name with a ``~`` or ``$`` the
+  shell did not expand, control characters or stray spaces, the filesystem
+  root, a home folder (any user's) or one of its ancestors, a system folder,
+  the current directory or one of its ancestors, an input, inside an input or
+  around an input, or a symbolic link (a symlinked *parent* is followed: the
+  checks and the work use the real folder).
 - A non-empty OUT is used only if this command made it before, recognised by
   its *owner marker*: ``OUT/<stage>_config.json`` whose ``stage`` names the
   command. ``--overwrite`` then replaces it; without it the command refuses
   (or, for resumable stages, continues the run). Any other non-empty folder is
-  refused, with ``--overwrite`` too.
-- One run at a time per OUT: a lock file beside it (``.<name>.lock``).
+  refused, with ``--overwrite`` too, and so is one of ours that holds files
+  the command does not write (``Owner.files``), so nothing a person put there
+  is deleted.
+- One run at a time per OUT: a lock file beside it (``.<name>.lock``); a
+  second run exits at once with one line.
 - Outputs appear whole: work happens in ``.<name>.partial-*`` beside OUT and
-  becomes OUT in one rename; leftovers of a killed run are removed (and said
-  so) by the next run.
+  becomes OUT in one rename; the next run removes the leftovers of a killed
+  run (or puts back an output a killed ``--overwrite`` had moved aside) and
+  says so.
+- Any ``OSError`` while writing (a full disk, a vanished folder) becomes one
+  line (:class:`OutputWriteError`); the partial output is removed.
 """
 
 from __future__ import annotations
@@ -21,8 +30,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import fnmatch
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -30,42 +41,62 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import InputError
+from ._errors import InputError, RDFaceError
 from ._io import _umask
 
-# Folders no command may write into or replace (and anything below the first group).
+# Folders no command may write into or replace (and anything below them).
 SYSTEM_TREES = (
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/proc",
-    "/sbin",
-    "/sys",
-    "/usr",
-)
-SYSTEM_FOLDERS = ("/home", "/mnt", "/media", "/opt", "/root", "/run", "/srv", "/tmp", "/var", "/var/tmp", "/snap")
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr",
+    "/nix", "/System", "/Library", "/Applications", "/private/etc", "/private/var/db",
+)  # fmt: skip
+# Folders no command may replace (their subfolders are fine).
+SYSTEM_FOLDERS = (
+    "/home", "/mnt", "/media", "/opt", "/root", "/run", "/srv", "/tmp", "/var", "/var/tmp", "/var/lib", "/var/log",
+    "/var/cache", "/snap", "/Users", "/Volumes", "/private", "/private/tmp", "/private/var",
+)  # fmt: skip
+ALWAYS_ALLOWED = (".DS_Store", "*/.DS_Store")  # a file browser's droppings are not a person's files
+
+
+class OutputWriteError(RDFaceError):
+    """Writing the output failed (full disk, permissions, a vanished folder): one line, exit 2."""
 
 
 @dataclass(frozen=True)
 class Owner:
     """How a command recognises a folder it made: ``marker`` file whose
-    ``"stage"`` value is one of ``stages``."""
+    ``"stage"`` value is one of ``stages``. ``files``: glob patterns (relative
+    POSIX paths) of everything the command writes; when given, a folder that
+    holds anything else is not replaced (empty: not checked)."""
 
     marker: str
     stages: tuple[str, ...]
+    files: tuple[str, ...] = ()
 
     def owns(self, folder: Path) -> bool:
         path = folder / self.marker
         try:
+            if path.is_symlink():
+                return False
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
         return isinstance(data, dict) and data.get("stage") in self.stages
+
+    def strangers(self, folder: Path, limit: int = 5) -> list[str]:
+        """Up to ``limit`` entries of ``folder`` the command would not have written."""
+        if not self.files:
+            return []
+        allowed = (self.marker, *self.files, *ALWAYS_ALLOWED)
+        found: list[str] = []
+        for top, dirs, files in os.walk(folder):
+            for name in sorted(dirs) + sorted(files):
+                rel = Path(top, name).relative_to(folder).as_posix()
+                if Path(top, name).is_symlink() or not any(fnmatch.fnmatchcase(rel, p) for p in allowed):
+                    found.append(rel)
+            dirs[:] = [d for d in dirs if not Path(top, d).is_symlink()]
+            if len(found) >= limit:
+                break
+        return sorted(found)[:limit]
 
 
 def note(message: str) -> None:
@@ -73,25 +104,92 @@ def note(message: str) -> None:
     print(f"rdface: note: {message}", file=sys.stderr)
 
 
-def _refuse_dangerous(out: Path, raw: str, inputs: Collection[str | os.PathLike]) -> None:
+def describe_oserror(exc: BaseException) -> str:
+    """``No space left on device (ENOSPC): /path`` (no traceback, no ``[Errno 28]``)."""
+    if not isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc}"
+    code = errno.errorcode.get(exc.errno or 0, "")
+    text = exc.strerror or str(exc) or type(exc).__name__
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{text}{f' ({code})' if code else ''}{where}"
+
+
+def _check_name(raw: str) -> None:
+    if "\x00" in raw:
+        raise InputError(f"refusing output folder {raw!r}: it contains a NUL byte")
     if raw.strip() in ("", ".", "..") or Path(raw).name in ("", ".", ".."):
-        raise InputError(f"refusing output folder {raw!r}: name a new folder")
-    if out.is_symlink():
-        raise InputError(f"output folder {out} is a symbolic link: give the folder itself")
-    resolved = out.resolve()
+        raise InputError(f"refusing output folder {raw!r}: name a new folder (an unset variable gives '')")
+    for part in Path(raw).parts:
+        if part != "/" and (part != part.strip() or any(ord(c) < 32 or ord(c) == 127 for c in part)):
+            raise InputError(f"refusing output folder {raw!r}: a part of it has stray spaces or control characters")
+        if part.startswith("~") or "$" in part:
+            raise InputError(
+                f"refusing output folder {raw!r}: {part!r} looks like a '~' or '$' the shell did not expand; "
+                "write the path in full"
+            )
+
+
+def _homes() -> set[Path]:
+    """The home folders of this user and of every user the system knows."""
+    homes = set()
+    with contextlib.suppress(RuntimeError, KeyError, OSError):
+        homes.add(Path.home().resolve())
+    with contextlib.suppress(ImportError, OSError, RuntimeError):
+        import pwd  # POSIX only: absent on Windows
+
+        for entry in pwd.getpwall():
+            if entry.pw_dir and entry.pw_dir != "/":
+                homes.add(Path(entry.pw_dir).resolve())
+    return homes
+
+
+def _refuse_dangerous(out: Path, raw: str, inputs: Collection[str | os.PathLike]) -> Path:
+    """Refuse what no command may write; returns the real (resolved) path."""
+    _check_name(raw)
+    try:
+        if out.is_symlink():
+            raise InputError(f"output folder {out} is a symbolic link: give the folder itself")
+        resolved = out.parent.resolve() / out.name
+        cwd = Path.cwd().resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop in a parent, a deleted cwd, a name too long
+        raise InputError(f"cannot use output folder {out}: {describe_oserror(exc)}") from None
     if resolved == Path(resolved.anchor):
         raise InputError(f"refusing to write to the filesystem root {resolved}")
-    home = Path.home().resolve()
-    if resolved == home:
-        raise InputError(f"refusing to write to the home folder {resolved}: name a folder inside it")
+    for home in _homes():
+        if resolved == home or home.is_relative_to(resolved):
+            raise InputError(f"refusing output folder {resolved}: it is a home folder or contains one")
     if str(resolved) in SYSTEM_FOLDERS or any(resolved == Path(t) or resolved.is_relative_to(t) for t in SYSTEM_TREES):
         raise InputError(f"refusing to write to the system folder {resolved}")
-    if Path.cwd().resolve().is_relative_to(resolved):
+    if cwd.is_relative_to(resolved):
         raise InputError(f"refusing output folder {resolved}: it is the current folder or contains it")
     for source in inputs:
-        src = Path(source).resolve()
+        try:
+            src = Path(source).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise InputError(f"cannot resolve the input {source}: {describe_oserror(exc)}") from None
         if resolved == src or resolved.is_relative_to(src) or src.is_relative_to(resolved):
             raise InputError(f"output folder {out} overlaps the input {source}: choose a folder outside it")
+    return resolved
+
+
+def _check_existing(path: Path, owner: Owner | None, overwrite: bool, resume: bool) -> None:
+    if not path.is_dir():
+        raise InputError(f"output path {path} exists and is not a folder")
+    if not any(path.iterdir()):
+        return
+    if owner is None or not owner.owns(path):
+        raise InputError(
+            f"output folder {path} is not empty and was not written by this command "
+            f"(no {owner.marker if owner else 'marker file'}); nothing was changed: choose a new folder"
+        )
+    if not (overwrite or resume):
+        raise InputError(f"output folder {path} is not empty (pass --overwrite to replace it)")
+    strangers = owner.strangers(path) if overwrite else []
+    if strangers:
+        raise InputError(
+            f"output folder {path} holds files this command did not write ({', '.join(strangers)}); "
+            "move them out or choose a new folder"
+        )
 
 
 def check_output_dir(
@@ -104,80 +202,129 @@ def check_output_dir(
 ) -> Path:
     """Refuse, before any work, an output folder that cannot or must not be written.
 
-    Returns the absolute path. A non-empty OUT passes only if ``owner`` owns it
-    and ``overwrite`` (replace) or ``resume`` (continue) is set.
+    Returns the absolute real path (symlinked parents resolved). A non-empty
+    OUT passes only if ``owner`` owns it and ``overwrite`` (replace) or
+    ``resume`` (continue) is set.
     """
     raw = os.fspath(out)
-    path = Path(raw).absolute()
-    _refuse_dangerous(path, raw, inputs)
-    if path.exists():
-        if not path.is_dir():
-            raise InputError(f"output path {path} exists and is not a folder")
-        if any(path.iterdir()):
-            ours = owner is not None and owner.owns(path)
-            if not ours:
-                raise InputError(
-                    f"output folder {path} is not empty and was not written by this command "
-                    f"(no {owner.marker if owner else 'marker file'}); choose a new folder"
-                )
-            if not (overwrite or resume):
-                raise InputError(f"output folder {path} is not empty (pass --overwrite to replace it)")
-    parent = next((p for p in path.parents if p.exists()), None)
-    if parent is None or not parent.is_dir():
-        raise InputError(f"cannot create output folder {path}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"cannot create output folder {path}: {parent} is not writable")
+    if not isinstance(raw, str):
+        raw = os.fsdecode(raw)
+    path = _refuse_dangerous(Path(raw).absolute(), raw, inputs)
+    try:
+        if path.exists() or path.is_symlink():
+            _check_existing(path, owner, overwrite, resume)
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is None or not parent.is_dir():
+            raise InputError(f"cannot create output folder {path}: {parent} is not a folder")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise InputError(f"cannot create output folder {path}: {parent} is not writable")
+    except OSError as exc:
+        raise InputError(f"cannot use output folder {path}: {describe_oserror(exc)}") from None
     return path
+
+
+def _recheck(out: str | os.PathLike, path: Path, **kwargs) -> None:
+    """The checks again, under the lock: nothing changed since the first look."""
+    if check_output_dir(out, **kwargs) != path:
+        raise InputError(f"output folder {out} now resolves elsewhere (a parent link changed); nothing was written")
+
+
+def _open_lock(lock: Path) -> int:
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except PermissionError:  # a lock file of another user: reading is enough for flock
+        return os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
 
 
 @contextlib.contextmanager
 def output_lock(out: Path) -> Iterator[None]:
-    """Hold ``.<name>.lock`` beside ``out``: a second run on the same OUT exits at once."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out.parent / f".{out.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise InputError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
-    try:
+    """Hold ``.<name>.lock`` beside ``out``: a second run on the same OUT exits at once.
+
+    The lock file is removed on release; a run that opened it just before
+    checks, once it holds the lock, that the file is still the one on disk.
+    """
+    out = Path(out)
+    lock = out.parent / f".{out.name}.lock"
+    for _ in range(20):
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fd = _open_lock(lock)
+        except OSError as exc:
+            raise InputError(f"cannot create output folder {out}: {describe_oserror(exc)}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
+            os.close(fd)
             if exc.errno in (errno.EAGAIN, errno.EACCES):
                 raise InputError(f"another rdface run is writing {out}; wait for it to finish") from None
-            raise
+            raise InputError(f"cannot lock output folder {out}: {describe_oserror(exc)}") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock, follow_symlinks=False))
+        except OSError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # released and removed by its holder meanwhile: take the new one
+    else:  # pragma: no cover - 20 races in a row
+        raise InputError(f"cannot lock output folder {out}: the lock file keeps changing")
+    try:
         _remove_leftovers(out)
         yield
     finally:
         with contextlib.suppress(OSError):
-            os.unlink(out.parent / f".{out.name}.lock")
+            os.unlink(lock)
         os.close(fd)
 
 
+def _leftovers(out: Path) -> list[Path]:
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(partial-[a-z0-9_]{{8}}|old-\d+)")
+    try:
+        names = os.listdir(out.parent)
+    except OSError:
+        return []
+    return [out.parent / n for n in sorted(names) if pattern.fullmatch(n)]
+
+
 def _remove_leftovers(out: Path) -> None:
-    """``.<name>.partial-*`` / ``.<name>.old-*`` of a killed run (the lock is held: none is live)."""
-    for pattern in (f".{out.name}.partial-*", f".{out.name}.old-*"):
-        for path in sorted(out.parent.glob(pattern)):
-            if path.is_symlink() or path.is_file():
-                path.unlink()
-            else:
-                shutil.rmtree(path, ignore_errors=True)
-            note(f"removed {path.name}, left behind by an interrupted run")
+    """``.<name>.partial-*`` / ``.<name>.old-*`` of a killed run (the lock is held: none is live).
+
+    An ``.old-*`` folder with no OUT beside it is an output that a killed
+    ``--overwrite`` had moved aside: it is put back, not deleted.
+    """
+    for path in _leftovers(out):
+        if path.name.startswith(f".{out.name}.old-") and not path.is_symlink() and not os.path.lexists(out):
+            os.rename(path, out)
+            note(f"restored {out} from {path.name}, moved aside by an interrupted run")
+            continue
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        note(f"removed {path.name}, left behind by an interrupted run")
 
 
 def _publish(tmp: Path, out: Path, *, owner: Owner | None, overwrite: bool) -> None:
     """Rename the finished ``tmp`` to ``out``; never replace what is not ours."""
-    if out.exists() and any(out.iterdir()):
-        if not (overwrite and owner is not None and owner.owns(out)):
-            raise InputError(f"output folder {out} appeared while this run worked; nothing was replaced")
+    if os.path.islink(out):
+        raise InputError(f"output folder {out} became a symbolic link while this run worked; nothing was replaced")
+    if out.is_dir() and any(out.iterdir()):
+        if not (overwrite and owner is not None and owner.owns(out)) or owner.strangers(out):
+            raise InputError(f"output folder {out} changed while this run worked; nothing was replaced")
         old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-        os.replace(tmp, out)
+        os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+        except OSError:
+            os.rename(old, out)
+            raise
         shutil.rmtree(old, ignore_errors=True)
         return
     try:
         os.rename(tmp, out)  # replaces an empty folder only
     except OSError as exc:
-        raise InputError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise InputError(f"output folder {out} appeared while this run worked; nothing was replaced") from None
+        raise
 
 
 @contextlib.contextmanager
@@ -190,23 +337,27 @@ def atomic_output_dir(
 ) -> Iterator[Path]:
     """Yield a temporary sibling folder that becomes ``out`` only on success.
 
-    See the module docstring for what ``out`` may be. An interrupted run
-    (exception, Ctrl-C, SIGTERM via the CLI) removes the temporary folder.
+    See the module docstring for what ``out`` may be. The lock is held for the
+    whole block: a second run on the same OUT is refused at once. An
+    interrupted run (exception, Ctrl-C, SIGTERM via the CLI) removes the
+    temporary folder; an ``OSError`` becomes :class:`OutputWriteError`.
     """
     path = check_output_dir(out, owner=owner, overwrite=overwrite, inputs=inputs)
     with output_lock(path):
-        check_output_dir(out, owner=owner, overwrite=overwrite, inputs=inputs)  # again, under the lock
+        _recheck(out, path, owner=owner, overwrite=overwrite, inputs=inputs)
+        tmp = None
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-        except OSError as exc:
-            raise InputError(f"cannot create output folder {path}: {exc.strerror or exc}") from None
-        os.chmod(tmp, 0o777 & ~_umask())
-        try:
+            os.chmod(tmp, 0o777 & ~_umask())
             yield tmp
             _publish(tmp, path, owner=owner, overwrite=overwrite)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        except BaseException as exc:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            if not isinstance(exc, OSError):
+                raise
+            detail = describe_oserror(exc).replace(str(tmp), str(path)) if tmp else describe_oserror(exc)
+            raise OutputWriteError(f"cannot finish {path}: {detail}; nothing was written") from None
 
 
 @contextlib.contextmanager
@@ -223,18 +374,26 @@ def resumable_output_dir(
     ``overwrite`` emptied first; a new one is created. The caller writes the
     owner marker (its config) at once and every file atomically; whether an
     earlier run's settings match is the caller's check (see
-    :func:`rdface_hf._config.open_run_dir`).
+    :func:`rdface_hf._config.open_run_dir`). An ``OSError`` becomes
+    :class:`OutputWriteError`; what was written stays, to be resumed.
     """
     path = check_output_dir(out, owner=owner, overwrite=overwrite, resume=True, inputs=inputs)
     with output_lock(path):
-        existing = path.is_dir() and any(path.iterdir())
-        if existing and overwrite:
-            old = path.parent / f".{path.name}.old-{os.getpid()}"
-            os.replace(path, old)
-            shutil.rmtree(old, ignore_errors=True)
-            existing = False
+        _recheck(out, path, owner=owner, overwrite=overwrite, resume=True, inputs=inputs)
         try:
+            existing = path.is_dir() and any(path.iterdir())
+            if existing and overwrite:  # moved aside as a partial: a killed run's rest is deleted, not restored
+                old = path.parent / f".{path.name}.partial-{os.getpid():08d}"
+                os.rename(path, old)
+                shutil.rmtree(old, ignore_errors=True)
+                existing = False
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"cannot create output folder {path}: {exc.strerror or exc}") from None
-        yield path, existing
+            raise OutputWriteError(f"cannot create output folder {path}: {describe_oserror(exc)}") from None
+        try:
+            yield path, existing
+        except OSError as exc:
+            raise OutputWriteError(
+                f"cannot finish {path}: {describe_oserror(exc)}; what was written is kept: "
+                "rerun the same command to resume"
+            ) from None

@@ -28,10 +28,27 @@ from ._argparse import (
 )
 from ._config import ConfigError
 from ._errors import RDFaceError
-from .commands import build, demo, generate, publish, simulate
+from .commands import (
+    build,
+    demo,
+    generate,
+    merge,
+    probe,
+    publish,
+    report,
+    simulate,
+    train_classifier,
+    train_fastgan,
+    train_lora,
+)
+from .commands import filter as filter_command
 
-# Command name -> module; a new command adds its module here.
-COMMANDS = {module.NAME: module for module in (simulate, build, publish, generate, demo)}
+# The commands in the order `rdface --help` lists them (the pipeline's order); a new command adds its module here.
+PAGES = (
+    simulate, build, publish, train_classifier, probe, train_lora, train_fastgan, generate, filter_command, merge,
+    report, demo,
+)  # fmt: skip
+COMMANDS = {module.NAME: module for module in PAGES}
 
 
 def build_parser() -> tuple[TopParser, dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import struct
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -12,11 +13,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-# Tests never touch the network: the Hub is offline, caches are per session.
+# Tests never touch the network: the Hub is offline, and the caches are a fresh folder per
+# test process, set here, before `datasets` or `huggingface_hub` is imported (they read
+# these variables once, at import time).
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_CACHES = Path(tempfile.mkdtemp(prefix="rdface-test-caches-"))
+os.environ["HF_HOME"] = str(_CACHES / "hf_home")
+os.environ["HF_DATASETS_CACHE"] = str(_CACHES / "hf_home" / "datasets")
+os.environ["HF_HUB_CACHE"] = str(_CACHES / "hf_home" / "hub")
+os.environ["RDFACE_CACHE"] = str(_CACHES / "rdface_cache")
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = ["image_name", "disease_name", "disease_abbr", "sub_category", "gene_name", "orphanet_code"]
@@ -37,12 +45,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs a CUDA device"))
 
 
-@pytest.fixture(autouse=True)
-def _isolated_caches(tmp_path_factory, monkeypatch):
-    home = tmp_path_factory.getbasetemp() / "hf_home"
-    monkeypatch.setenv("HF_HOME", str(home))
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(home / "datasets"))
-    monkeypatch.setenv("RDFACE_CACHE", str(tmp_path_factory.getbasetemp() / "rdface_cache"))
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    shutil.rmtree(_CACHES, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -168,6 +174,7 @@ def _write_built_dataset(root: Path, *, train, test, validation=None) -> Path:
     exactly known content (the real builder is tested on real releases)."""
     import hashlib
 
+    import pyarrow.parquet as pq
     from huggingface_hub import DatasetCard, DatasetCardData
 
     from rdface_hf.dataset.card import dataset_configs
@@ -178,7 +185,7 @@ def _write_built_dataset(root: Path, *, train, test, validation=None) -> Path:
         if split is None or len(split) == 0:
             continue
         tmp = root / "data" / f"{name}.tmp"
-        split.to_parquet(str(tmp))
+        pq.write_table(split.with_format("arrow")[:], str(tmp))  # no progress bar on a test's stderr
         digest = hashlib.sha256(tmp.read_bytes()).hexdigest()[:8]
         files[name] = f"data/{name}-{digest}.parquet"
         tmp.rename(root / files[name])

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -20,6 +19,7 @@ from .._errors import InputError
 from .._results import StageResult
 from ..dataset.facade import RDFaceDataset
 from ..dataset.procrustes import generalized_procrustes, procrustes_align
+from ..metrics.macro_f1.maths import macro_f1 as macro_f1_score
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def _points(landmarks) -> np.ndarray | None:
     return None if np.isnan(pts).any() else pts
 
 
-def _shape_features(landmarks, template=None):
+def shape_features(landmarks, template=None):
     """2-D landmarks aligned to ``template`` (fitted here when ``None``)."""
     pts = [_points(lm) for lm in landmarks]
     if template is None:
@@ -53,7 +53,7 @@ def _shape_features(landmarks, template=None):
 
 def fit_geometry_baseline(landmarks, labels, *, C: float = 0.05):
     """Fit on training rows only; returns ``(template, model)``."""
-    feats, template = _shape_features(landmarks)
+    feats, template = shape_features(landmarks)
     keep = [i for i, x in enumerate(feats) if x is not None]
     model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000))
     model.fit(np.stack([feats[i] for i in keep]), [labels[i] for i in keep])
@@ -62,7 +62,7 @@ def fit_geometry_baseline(landmarks, labels, *, C: float = 0.05):
 
 def score_geometry_baseline(template, model, landmarks, labels, num_classes: int) -> BaselineScore:
     """Top-1 / top-5 / macro-F1 on held-out rows; a row with no face is a miss."""
-    feats, _ = _shape_features(landmarks, template)
+    feats, _ = shape_features(landmarks, template)
     classes = model.classes_
     predictions, top1, top5 = [], 0, 0
     for x, y in zip(feats, labels):
@@ -78,7 +78,7 @@ def score_geometry_baseline(template, model, landmarks, labels, num_classes: int
         test_images=n,
         top1=top1 / n,
         top5=top5 / n,
-        macro_f1=float(f1_score(labels, predictions, labels=sorted(set(labels)), average="macro", zero_division=0)),
+        macro_f1=macro_f1_score(predictions, labels, labels=sorted(set(labels))),
         chance_top1=1.0 / num_classes,
         no_face=sum(x is None for x in feats),
     )

@@ -19,6 +19,7 @@ def run(config: SimConfig) -> int:
     result = simulate(config)
     print(
         f"simulated {result.images} images of {result.conditions} conditions into {result.out} "
-        f"in {result.seconds:.1f} s ({result.redrawn} redrawn to avoid near-duplicates)"
+        f"in {result.seconds:.1f} s ({result.redrawn} redrawn to avoid near-duplicates, {result.no_face} because "
+        f"MediaPipe found no face: a face in {100 * result.face_rate:.1f} % of first draws)"
     )
     return 0

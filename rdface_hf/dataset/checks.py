@@ -8,15 +8,17 @@ returns a plain dict; :class:`RowResult` collects what the build learnt.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from . import images
+from .files import locate, shown, special_kind
 from .landmarks import Landmarker, worker_landmarker
-from .release import RawRelease, ReleaseRow, resolve_image_path
+from .release import RawRelease, ReleaseRow
 
 ACCEPTED, WARNING, REJECTED = "accepted", "warning", "rejected"
 
@@ -45,25 +47,64 @@ class RowResult:
             self.reasons.append(reason)
 
 
-def process_image_file(job: tuple[str, str | Landmarker | None, int]) -> dict:
+@dataclass(frozen=True)
+class Naming:
+    """How reasons name files: ``A/x.png`` (escaped when odd), or with
+    ``anonymize`` the other row's ``image_id`` and no path of the row's own."""
+
+    anonymize: bool = False
+
+    def ref(self, r: RowResult) -> str:
+        if self.anonymize and r.image_id:
+            return r.image_id
+        return shown(f"{r.row.disease_abbr}/{r.row.image_name}") if not self.anonymize else f"row {r.row.number}"
+
+
+def _read_checked(path: str, max_pixels: int) -> bytes:
+    """The file's bytes, after checking that it is a regular file of a sane size with
+    an allowed image header (nothing large is read before that)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise images.ImageRejected(f"not a regular file ({special_kind(info.st_mode)})")
+        if info.st_size == 0:
+            raise images.ImageRejected("empty file")
+        limit = images.max_file_bytes(max_pixels)
+        if info.st_size > limit:
+            raise images.ImageRejected(f"file too large ({info.st_size >> 20} MiB, over {limit >> 20} MiB)")
+        images.open_image(fh, max_pixels=max_pixels)  # format allow-list and size, from the header
+        fh.seek(0)
+        return fh.read(limit + 1)
+
+
+def _faces(detector: str | Landmarker, pixels: np.ndarray, num_faces: int) -> list:
+    landmarker = worker_landmarker(detector, num_faces=num_faces) if isinstance(detector, str) else detector
+    if hasattr(landmarker, "detect_all"):
+        return list(landmarker.detect_all(pixels))
+    face = landmarker.detect(pixels)
+    return [] if face is None else [face]
+
+
+def process_image_file(job: tuple) -> dict:
     """Read, check, normalise and landmark one file; a plain dict crosses processes.
 
-    ``job`` is ``(path, landmarker, max_pixels)``: the landmarker is a model
-    path (one MediaPipe task per worker process), a :class:`Landmarker`, or
-    ``None`` for no landmarks.
+    ``job`` is ``(path, landmarker, max_pixels[, num_faces])``: the landmarker
+    is a model path (one MediaPipe task per worker process), a
+    :class:`Landmarker`, or ``None`` for no landmarks; ``num_faces`` is how
+    many faces to look for (the largest is used; ``faces`` says how many).
     """
-    path, model, max_pixels = job
+    path, model, max_pixels, num_faces = (*job, 1)[:4]
     out: dict = {"reject": None, "warnings": []}
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        out["reject"] = f"cannot read file ({exc.strerror or exc})"
-        return out
-    out["file_sha256"] = hashlib.sha256(data).hexdigest()
-    try:
+        data = _read_checked(path, max_pixels)
+        out["file_sha256"] = hashlib.sha256(data).hexdigest()
         clean = images.load_clean(data, max_pixels=max_pixels)
     except images.ImageRejected as exc:
         out["reject"] = str(exc)
+        return out
+    except OSError as exc:
+        out["reject"] = f"cannot read file ({exc.strerror or exc})"
         return out
     if min(clean.width, clean.height) < images.MIN_SIDE:
         out["warnings"].append(f"small image ({clean.width}x{clean.height} px, under {images.MIN_SIDE} px)")
@@ -73,16 +114,20 @@ def process_image_file(job: tuple[str, str | Landmarker | None, int]) -> dict:
     out["pixel_sha256"] = images.pixel_sha256(clean.pixels)
     out["phash"] = images.perceptual_hash(clean.pixels)
     out["png"] = images.encode_png(clean.pixels)
-    out["face"] = None
+    out["face"], out["faces"] = None, 0
     if model is not None:
-        landmarker = worker_landmarker(model) if isinstance(model, str) else model
-        face = landmarker.detect(clean.pixels)
-        if face is not None:
-            out["face"] = (face.points, face.box)
+        try:
+            faces = _faces(model, clean.pixels, num_faces)
+        except (RuntimeError, ValueError) as exc:  # the detector failed on this image: a reason, not a crash
+            out["reject"] = f"face landmarker failed ({type(exc).__name__}: {str(exc)[:120]})"
+            return out
+        out["faces"] = len(faces)
+        if faces:
+            out["face"] = (faces[0].points, faces[0].box)
     return out
 
 
-def check_rows(release: RawRelease) -> tuple[list[RowResult], list[tuple[int, str]]]:
+def check_rows(release: RawRelease, naming: Naming = Naming()) -> tuple[list[RowResult], list[tuple[int, str]]]:
     """Row-level checks that need no decoding; returns results and (index, path) jobs."""
     results, todo = [], []
     for row in release.rows:
@@ -91,24 +136,15 @@ def check_rows(release: RawRelease) -> tuple[list[RowResult], list[tuple[int, st
         if row.problem:
             result.reject(row.problem)
             continue
-        try:
-            path = resolve_image_path(release, row)
-            is_dir, is_file = (path.is_dir(), path.is_file()) if path is not None else (False, False)
-        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte, ...
-            result.reject(f"invalid path ({type(exc).__name__}: {getattr(exc, 'strerror', None) or exc})")
-            continue
-        if path is None:
-            result.reject(f"path leaves rd_images/{row.disease_abbr}/")
-        elif is_dir:
-            result.reject(f"not a file but a folder: {path.relative_to(release.root.resolve())}")
-        elif not is_file:
-            result.reject(f"file missing: {path.relative_to(release.root.resolve())}")
+        found = locate(release, row, show_paths=not naming.anonymize)
+        if found.path is None:
+            result.reject(found.reason or "file missing")
         else:
-            todo.append((len(results) - 1, str(path)))
+            todo.append((len(results) - 1, str(found.path)))
     return results, todo
 
 
-def resolve_duplicates(results: list[RowResult]) -> None:
+def resolve_duplicates(results: list[RowResult], naming: Naming = Naming()) -> None:
     """Same pixels: label conflict across conditions, duplicate within one."""
     by_pixels: dict[str, list[RowResult]] = defaultdict(list)
     for r in results:
@@ -120,15 +156,15 @@ def resolve_duplicates(results: list[RowResult]) -> None:
         rows.sort(key=lambda r: r.row.number)
         if len({r.row.disease_abbr for r in rows}) > 1:
             for r in rows:
-                others = ", ".join(f"{o.row.disease_abbr}/{o.row.image_name}" for o in rows if o is not r)
+                others = ", ".join(naming.ref(o) for o in rows if o is not r)
                 r.reject(f"label conflict: same pixels filed under another condition ({others})")
         else:
             first = rows[0]
             for r in rows[1:]:
-                r.reject(f"duplicate of {first.row.disease_abbr}/{first.row.image_name} (row {first.row.number})")
+                r.reject(f"duplicate of {naming.ref(first)} (row {first.row.number})")
 
 
-def near_duplicate_groups(kept: list[RowResult], max_distance: int) -> list[int]:
+def near_duplicate_groups(kept: list[RowResult], max_distance: int, naming: Naming = Naming()) -> list[int]:
     """Union-find over perceptual-hash neighbours; warns each member."""
     parent = list(range(len(kept)))
 
@@ -140,7 +176,7 @@ def near_duplicate_groups(kept: list[RowResult], max_distance: int) -> list[int]
 
     for i, j, dist in images.near_duplicate_pairs([r.phash for r in kept], max_distance):
         a, b = kept[i], kept[j]
-        a.warn(f"near-duplicate of {b.row.disease_abbr}/{b.row.image_name} (perceptual hash distance {dist})")
-        b.warn(f"near-duplicate of {a.row.disease_abbr}/{a.row.image_name} (perceptual hash distance {dist})")
+        a.warn(f"near-duplicate of {naming.ref(b)} (perceptual hash distance {dist})")
+        b.warn(f"near-duplicate of {naming.ref(a)} (perceptual hash distance {dist})")
         parent[find(i)] = find(j)
     return [find(i) for i in range(len(kept))]

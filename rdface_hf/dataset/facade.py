@@ -22,7 +22,7 @@ REPORT_FILE = "validation_report.csv"
 BUILD_CONFIG_FILE = "build_config.json"
 SHARD_GLOB = "data/*.parquet"
 # What a dataset repo holds (and what `rdface publish` uploads).
-HUB_FILES = (CARD_FILE, SHARD_GLOB, REPORT_FILE, BUILD_CONFIG_FILE)
+HUB_FILES = (CARD_FILE, SHARD_GLOB, REPORT_FILE, BUILD_CONFIG_FILE, "DATA_USE_AGREEMENT.md")
 SPLITS = ("train", "validation", "test")
 
 
@@ -98,6 +98,7 @@ class RDFaceDataset:
         data/cv-<k>-<hash>.parquet        cross-validation part k: fold k's validation split
         validation_report.csv             every source row: accepted / warning / rejected, why
         build_config.json                 the build's configuration and provenance
+        DATA_USE_AGREEMENT.md             the access terms (the card's `license_link`)
 
     ``<hash>`` is the first 8 hex digits of the shard's sha256 (``datasets``
     caches a local folder by its file names). Configs: ``default`` gives
@@ -165,7 +166,10 @@ class RDFaceDataset:
     @cached_property
     def test(self) -> datasets.Dataset:
         """The fixed test split (the same in every config)."""
-        return self.load(None, split="test")
+        default = self.default()
+        if "test" not in default:
+            raise InputError(f"{self.source} has no test split (every condition has a single image)")
+        return default["test"]
 
     @property
     def num_folds(self) -> int:
@@ -175,7 +179,17 @@ class RDFaceDataset:
 
     @cached_property
     def features(self) -> datasets.Features:
-        return self.test.features
+        """The column schema (the same in every split)."""
+        return next(iter(self.default().values())).features
+
+    @cached_property
+    def card(self) -> DatasetCard:
+        return DatasetCard.load(self.root / CARD_FILE)
+
+    @property
+    def simulated(self) -> bool:
+        """Built from the phenotype simulator (no gated photographs): the card's ``simulated`` tag."""
+        return "simulated" in (self.card.data.to_dict().get("tags") or [])
 
     @property
     def class_names(self) -> list[str]:

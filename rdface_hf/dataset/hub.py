@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from huggingface_hub import HfApi
+from huggingface_hub import DatasetCard, HfApi
 
 from .._config import StageConfig, option, require
 from .._errors import InputError, RDFaceError
@@ -59,7 +59,18 @@ def check_build_folder(folder: str | os.PathLike) -> Path:
         raise InputError(f"{folder} is not a complete RDFace build (missing {missing or ['data/*.parquet']})")
     if not read_card_configs(folder):
         raise InputError(f"{folder}/README.md declares no configs")
+    link = _license_link(folder)
+    if link and not (folder / link).is_file():
+        raise InputError(f"{folder}/README.md links its licence to {link}, which is missing: rebuild the folder")
     return folder
+
+
+def _license_link(folder: Path) -> str | None:
+    """The card's ``license_link`` when it names a file of the repository (not a URL)."""
+    link = DatasetCard.load(folder / CARD_FILE).data.to_dict().get("license_link")
+    if not isinstance(link, str) or "://" in link or link.startswith("/") or ".." in Path(link).parts:
+        return None
+    return link
 
 
 def publish(

@@ -5,12 +5,16 @@
 - an embedded ICC profile is honoured (pixels converted to sRGB) first;
 - CMYK, RGBA/LA (composited on white), palette, 16-bit and greyscale
   sources become 8-bit RGB;
-- decompression bombs (over :data:`MAX_PIXELS`) are refused from the header,
-  before any pixel is decoded; truncated files are refused.
+- only the formats in :data:`ALLOWED_FORMATS` are opened (Pillow never tries
+  another plugin, so EPS, which would start Ghostscript, is refused unread);
+- files over :func:`max_file_bytes` are refused from their size, decompression
+  bombs (over :data:`MAX_PIXELS`) from the header, before any pixel is decoded;
+  truncated files are refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
@@ -24,6 +28,9 @@ MAX_PIXELS = 50_000_000  # 50 megapixels
 MIN_SIDE = 64  # smaller images are kept with a warning
 NEAR_DUPLICATE_DISTANCE = 6  # perceptual-hash Hamming distance (of 64 bits) for a near-duplicate
 HASH_SIZE = 8
+# The formats a release may hold: decoded in-process by Pillow's own plugins (a JPEG
+# with several pictures, as cameras write, opens as MPO through the JPEG plugin).
+ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "GIF", "WEBP")
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -94,6 +101,46 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: " + re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "<file>", str(exc))
 
 
+def max_file_bytes(max_pixels: int = MAX_PIXELS) -> int:
+    """The largest file accepted: an uncompressed 16-bit RGBA image of ``max_pixels``, plus 16 MiB."""
+    return max_pixels * 8 + (16 << 20)
+
+
+def _sniff(prefix: bytes) -> str | None:
+    """The format Pillow would guess from the first bytes (its plugins' prefix tests only)."""
+    Image.init()
+    for fmt, (_, accept) in Image.OPEN.items():
+        with contextlib.suppress(Exception):
+            if accept is not None and accept(prefix):
+                return fmt
+    return None
+
+
+def open_image(fp, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open (header only) an image of an allowed format and size; :class:`ImageRejected` otherwise."""
+    bomb = f"larger than {max_pixels // 1_000_000} megapixels"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(fp, formats=ALLOWED_FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageRejected(f"{bomb} (decompression bomb)") from None
+        except Image.UnidentifiedImageError:
+            fp.seek(0)
+            other = _sniff(fp.read(64))
+            if other:
+                raise ImageRejected(f"format {other} is not allowed (allowed: {', '.join(ALLOWED_FORMATS)})") from None
+            raise ImageRejected("unreadable or truncated image (not an image format Pillow can read)") from None
+        except Exception as exc:  # PIL raises many types on hostile files (struct.error, IndexError, ...)
+            raise ImageRejected(f"unreadable or truncated image ({_describe(exc)})") from None
+    w, h = im.size
+    if w * h > max_pixels:
+        raise ImageRejected(f"{bomb} ({w}x{h}, decompression bomb)")
+    if w == 0 or h == 0:
+        raise ImageRejected("image has zero size")
+    return im
+
+
 def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
     """Decode, check and normalise one image file's bytes.
 
@@ -102,24 +149,16 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
     """
     if not data:
         raise ImageRejected("empty file")
+    if len(data) > max_file_bytes(max_pixels):
+        raise ImageRejected(f"file too large ({len(data) >> 20} MiB, over {max_file_bytes(max_pixels) >> 20} MiB)")
+    im = open_image(io.BytesIO(data), max_pixels=max_pixels)
+    source_mode, source_format = im.mode, im.format
+    notes: list[str] = []
+    frames = getattr(im, "n_frames", 1)
+    if frames > 1:
+        notes.append(f"{frames} frames (animated or multi-page): the first is used")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(io.BytesIO(data))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels (decompression bomb)") from None
-        except Exception as exc:  # PIL raises many types on hostile files (struct.error, IndexError, ...)
-            raise ImageRejected(f"unreadable or truncated image ({_describe(exc)})") from None
-        w, h = im.size
-        if w * h > max_pixels:
-            raise ImageRejected(f"larger than {max_pixels // 1_000_000} megapixels ({w}x{h}, decompression bomb)")
-        if w == 0 or h == 0:
-            raise ImageRejected("image has zero size")
-        source_mode, source_format = im.mode, im.format
-        notes: list[str] = []
-        frames = getattr(im, "n_frames", 1)
-        if frames > 1:
-            notes.append(f"{frames} frames (animated or multi-page): the first is used")
         try:
             im.load()
             im = ImageOps.exif_transpose(im)
@@ -158,7 +197,7 @@ def pixel_sha256(pixels: np.ndarray) -> str:
 
 def perceptual_hash(pixels: np.ndarray) -> int:
     """64-bit DCT perceptual hash (``imagehash.phash``) as an integer."""
-    import imagehash
+    import imagehash  # scipy-backed: kept out of the CLI's start-up
 
     h = imagehash.phash(Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)), hash_size=HASH_SIZE)
     bits = np.asarray(h.hash, dtype=np.uint8).ravel()

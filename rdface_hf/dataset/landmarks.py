@@ -186,7 +186,9 @@ class FaceLandmarker:
         *,
         blendshapes: bool = False,
         min_detection_confidence: float = 0.5,
+        num_faces: int = 1,
     ) -> None:
+        # mediapipe (TFLite, about 1 s): kept out of the CLI's start-up
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
@@ -194,12 +196,13 @@ class FaceLandmarker:
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
             running_mode=vision.RunningMode.IMAGE,
-            num_faces=1,
+            num_faces=max(1, int(num_faces)),
             min_face_detection_confidence=min_detection_confidence,
             min_face_presence_confidence=min_detection_confidence,
             output_face_blendshapes=blendshapes,
         )
         self._blendshapes = blendshapes
+        self.num_faces = max(1, int(num_faces))
         self._task = None
         with _native_stderr_silenced():
             try:
@@ -208,18 +211,27 @@ class FaceLandmarker:
                 raise LandmarkerModelError(f"cannot load face landmarker {self.model_path}: {exc}") from None
 
     def detect(self, image: np.ndarray | Image.Image | str | os.PathLike) -> FaceLandmarks | None:
-        import mediapipe as mp
+        """One face (the largest, when made with ``num_faces`` > 1), or ``None``."""
+        faces = self.detect_all(image)
+        return faces[0] if faces else None
+
+    def detect_all(self, image: np.ndarray | Image.Image | str | os.PathLike) -> list[FaceLandmarks]:
+        """Up to ``num_faces`` faces, the largest (by landmark box area) first."""
+        import mediapipe as mp  # already loaded by __init__; kept out of the CLI's start-up
 
         arr = _as_rgb_array(image)
         result = self._task.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=arr))
-        if not result.face_landmarks:
-            return None
-        pts = np.array([(p.x, p.y, p.z) for p in result.face_landmarks[0]], dtype=np.float32)
-        box = np.concatenate([pts[:, :2].min(axis=0), pts[:, :2].max(axis=0)]).astype(np.float32)
-        shapes = None
-        if self._blendshapes and result.face_blendshapes:
-            shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
-        return FaceLandmarks(points=pts, box=box, width=arr.shape[1], height=arr.shape[0], blendshapes=shapes)
+        faces = []
+        for k, landmarks in enumerate(result.face_landmarks or []):
+            pts = np.array([(p.x, p.y, p.z) for p in landmarks], dtype=np.float32)
+            box = np.concatenate([pts[:, :2].min(axis=0), pts[:, :2].max(axis=0)]).astype(np.float32)
+            shapes = None
+            if self._blendshapes and result.face_blendshapes and k < len(result.face_blendshapes):
+                shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[k]}
+            h, w = arr.shape[:2]
+            faces.append(FaceLandmarks(points=pts, box=box, width=w, height=h, blendshapes=shapes))
+        area = [float((f.box[2] - f.box[0]) * (f.box[3] - f.box[1])) for f in faces]
+        return [faces[i] for i in sorted(range(len(faces)), key=lambda i: -area[i])]  # stable: ties keep order
 
     def close(self) -> None:
         task, self._task = getattr(self, "_task", None), None
@@ -240,7 +252,7 @@ class FaceLandmarker:
 # --- process-pool batch API -------------------------------------------------
 
 
-_PROCESS_LANDMARKERS: dict[tuple[str, bool], FaceLandmarker] = {}
+_PROCESS_LANDMARKERS: dict[tuple[str, bool, int], FaceLandmarker] = {}
 
 
 def close_process_landmarkers() -> None:
@@ -253,11 +265,11 @@ def close_process_landmarkers() -> None:
         _PROCESS_LANDMARKERS.popitem()[1].close()
 
 
-def worker_landmarker(model_path: str, blendshapes: bool = False) -> FaceLandmarker:
-    """One landmarker per process (and per model), created on first use."""
-    key = (str(model_path), bool(blendshapes))
+def worker_landmarker(model_path: str, blendshapes: bool = False, num_faces: int = 1) -> FaceLandmarker:
+    """One landmarker per process (and per model and settings), created on first use."""
+    key = (str(model_path), bool(blendshapes), int(num_faces))
     if key not in _PROCESS_LANDMARKERS:
-        _PROCESS_LANDMARKERS[key] = FaceLandmarker(model_path, blendshapes=blendshapes)
+        _PROCESS_LANDMARKERS[key] = FaceLandmarker(model_path, blendshapes=blendshapes, num_faces=num_faces)
     return _PROCESS_LANDMARKERS[key]
 
 
@@ -306,7 +318,7 @@ def landmark_groups() -> dict[str, np.ndarray]:
 
     ``left``/``right`` are the subject's, as MediaPipe names them.
     """
-    from mediapipe.tasks.python.vision import FaceLandmarksConnections as C
+    from mediapipe.tasks.python.vision import FaceLandmarksConnections as C  # mediapipe: kept out of start-up
 
     return {
         "left_eye": _group(C.FACE_LANDMARKS_LEFT_EYE),

@@ -4,52 +4,76 @@ the build statistics shown on the card."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import re
 from collections import Counter
-from pathlib import Path
 
 from .. import __version__
 from . import splits
 from .checks import ACCEPTED, REJECTED, RowResult
+from .files import Entry
 from .release import RawRelease
 
 REPORT_NAME = "validation_report.csv"
-REPORT_COLUMNS = ("image_name", "disease_abbr", "status", "reason", "row", "image_id")
+REPORT_COLUMNS = ("image_name", "disease_abbr", "status", "reason", "row", "image_id", "line")
 
 
-def report_rows(release: RawRelease, results: list[RowResult], extra: list[tuple[Path, str]]) -> list[dict]:
+def anonymous_name(parts: tuple[str, ...] | list[str]) -> str:
+    """A stable stand-in for a file name that ``--anonymize-names`` keeps out of the report."""
+    return "file-" + hashlib.sha256("/".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def _text(name: str) -> str:
+    """A file name with undecodable bytes (``os`` gives them as surrogates) as writable text."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def report_rows(
+    release: RawRelease, results: list[RowResult], extra: list[tuple[Entry, str]], *, anonymize: bool = False
+) -> list[dict]:
+    """One report row per CSV row (in order), then one per entry of ``rd_images/`` no row names.
+
+    With ``anonymize``, ``image_name`` is the ``image_id`` (or, for a file that was
+    not read, a hash of its path): the report is published with the dataset.
+    """
     rows = []
     for r in results:
+        name = r.row.image_name
+        if anonymize:
+            name = r.image_id or anonymous_name([r.row.disease_abbr, r.row.image_name])
         rows.append(
             {
-                "image_name": r.row.image_name,
+                "image_name": name,
                 "disease_abbr": r.row.disease_abbr,
                 "status": r.status,
                 "reason": "; ".join(r.reasons),
                 "row": r.row.number,
                 "image_id": r.image_id if r.status != REJECTED else "",
+                "line": r.row.line or "",
             }
         )
-    images_dir = release.images_dir.resolve()
-    for path, reason in extra:
-        rel = path.resolve().relative_to(images_dir) if path.resolve().is_relative_to(images_dir) else Path(path.name)
-        abbr = rel.parts[0] if len(rel.parts) > 1 else ""
+    for entry, reason in extra:
+        deep = len(entry.parts) > 1 or entry.folder  # a condition folder entry: the folder is its abbr
+        name = "/".join(entry.parts[1:]) if deep else entry.parts[0]
         rows.append(
             {
-                "image_name": "/".join(rel.parts[1:]) or rel.name,
-                "disease_abbr": abbr,
+                "image_name": anonymous_name(entry.parts) if anonymize else _text(name),
+                "disease_abbr": _text(entry.parts[0]) if deep else "",
                 "status": REJECTED,
                 "reason": reason,
                 "row": "",
                 "image_id": "",
+                "line": "",
             }
         )
     return rows
 
 
 def reason_kind(reason: str) -> str:
-    """A reason without its particulars: 'file missing: rd_images/A/x.png' -> 'file missing'."""
-    return reason.split(" (")[0].split(":")[0]
+    """A reason without its particulars (no file names: the card shows these):
+    'file missing: rd_images/A/x.png' -> 'file missing', 'duplicate of A/x.png (row 3)' -> 'duplicate'."""
+    return re.split(r" \(|:|;| of ", reason)[0]
 
 
 def report_csv(rows: list[dict]) -> str:

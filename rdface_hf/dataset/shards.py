@@ -13,7 +13,7 @@ from .release import REQUIRED_COLUMNS
 
 
 def dataset_features(class_names: list[str], extra_columns: tuple[str, ...]):
-    from datasets import Array2D, ClassLabel, Features, Image, List, Value
+    from datasets import Array2D, ClassLabel, Features, Image, List, Value  # datasets: kept out of start-up
 
     columns = {
         "image": Image(),
@@ -32,19 +32,23 @@ def dataset_features(class_names: list[str], extra_columns: tuple[str, ...]):
 
 
 def write_shards(
-    tmp: Path, release, kept, labels, groups, partition, class_names, folds
+    tmp: Path, kept, labels, groups, partition, class_names, folds, *, columns=(), anonymize=False
 ) -> tuple[dict[str, int], dict[str, str]]:
     """Write one parquet shard per non-empty partition; returns sizes and file names.
+
+    ``columns``: the extra CSV columns to publish (see :mod:`.columns`); with
+    ``anonymize``, ``image_name`` holds the ``image_id``.
 
     Shard names carry a hash of their bytes (``data/test-1a2b3c4d.parquet``):
     ``datasets`` caches a local folder by its card's file patterns, so a
     rebuild with other content must not reuse the same names.
     """
+    # pyarrow and datasets: kept out of the CLI's start-up
     import pyarrow as pa
     import pyarrow.parquet as pq
     from datasets import Dataset
 
-    features = dataset_features(class_names, release.extra_columns)
+    features = dataset_features(class_names, tuple(columns))
     group_rep: dict[int, str] = {}
     group_size = Counter(groups)
     for r, g in sorted(zip(kept, groups), key=lambda x: x[0].image_id):
@@ -55,25 +59,27 @@ def write_shards(
     for name in names:
         rows = [i for i, p in enumerate(partition) if splits.partition_name(int(p)) == name]
         rows.sort(key=lambda i: (labels[i], kept[i].image_id))
-        columns = {k: [] for k in features}
+        table = {k: [] for k in features}
         for i in rows:
             r = kept[i]
-            columns["image"].append({"bytes": r.png, "path": f"{r.image_id}.png"})
-            columns["image_id"].append(r.image_id)
-            columns["condition"].append(labels[i])
-            for c in (*REQUIRED_COLUMNS, *release.extra_columns):
-                columns[c].append(r.row.values.get(c) or None)
-            columns["source_sha256"].append(r.file_sha256)
-            columns["landmarks"].append(r.landmarks)
-            columns["face_box"].append(None if r.face_box is None else [float(v) for v in r.face_box])
-            columns["near_duplicate_group"].append(group_rep[groups[i]] if group_size[groups[i]] > 1 else None)
-            columns["partition"].append(name)
-            columns["warnings"].append("; ".join(r.reasons) or None)
+            table["image"].append({"bytes": r.png, "path": f"{r.image_id}.png"})
+            table["image_id"].append(r.image_id)
+            table["condition"].append(labels[i])
+            for c in (*REQUIRED_COLUMNS, *columns):
+                table[c].append(r.row.values.get(c) or None)
+            if anonymize:
+                table["image_name"][-1] = r.image_id
+            table["source_sha256"].append(r.file_sha256)
+            table["landmarks"].append(r.landmarks)
+            table["face_box"].append(None if r.face_box is None else [float(v) for v in r.face_box])
+            table["near_duplicate_group"].append(group_rep[groups[i]] if group_size[groups[i]] > 1 else None)
+            table["partition"].append(name)
+            table["warnings"].append("; ".join(r.reasons) or None)
         sizes[name] = len(rows)
         if rows:  # an empty shard is not written: datasets cannot read a split of none
-            table = Dataset.from_dict(columns, features=features).with_format("arrow")[:]
+            arrow = Dataset.from_dict(table, features=features).with_format("arrow")[:]
             sink = pa.BufferOutputStream()
-            pq.write_table(table, sink)
+            pq.write_table(arrow, sink)
             data = sink.getvalue().to_pybytes()
             files[name] = f"data/{name}-{hashlib.sha256(data).hexdigest()[:8]}.parquet"
             atomic_write_bytes(tmp / files[name], data)

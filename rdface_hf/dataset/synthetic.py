@@ -161,8 +161,18 @@ class SyntheticSetWriter:
         self._pending = []
 
     def finish(self, card: DatasetCard | str) -> None:
-        """Flush and write the card (its YAML must list the shards: see :func:`synthetic_card`)."""
+        """Flush and write the card, its YAML ``configs`` naming every shard.
+
+        Names, not a glob: ``datasets`` caches a local folder by its card's
+        configs, so a glob would let a resumed or regenerated set (or another set
+        in a folder of the same name) load stale cached rows. Shard names carry
+        their content hash, so the card changes whenever the rows do.
+        """
         self.flush()
+        card = card if isinstance(card, DatasetCard) else DatasetCard(str(card))
+        paths = [p.relative_to(self.folder).as_posix() for p in self.shards()]
+        if paths:
+            card.data.configs = [{"config_name": "default", "data_files": [{"split": "train", "path": paths}]}]
         atomic_write_text(self.folder / "README.md", str(card))
 
 

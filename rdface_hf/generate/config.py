@@ -15,9 +15,9 @@ from .._config import StageConfig, option, require
 from .._results import StageResult
 
 GENERATOR_FIELDS = {
-    "lora": ("adapters", "base_model", "steps", "guidance"),
-    "fastgan": ("model",),
-    "morph": ("dataset", "fold"),
+    "lora": ("adapters", "base_model", "steps", "guidance", "lora_batching", "safety_checker"),
+    "fastgan": ("model", "model_revision", "pooled_budget"),
+    "morph": ("dataset", "fold", "toward_mean", "caricature", "mix_min", "mix_max", "max_side", "workers"),
 }
 
 
@@ -40,11 +40,27 @@ class GenerateConfig(StageConfig):
     base_model: str | None = option(None, help="lora: base model id or folder (default: the adapters' own)")
     steps: int = option(30, help="lora: sampling steps")
     guidance: float = option(7.5, help="lora: classifier-free guidance scale")
+    lora_batching: str = option(
+        "hotswap", help="lora: 'hotswap' (one condition per batch) or 'mixed' (PEFT per-sample adapter names)"
+    )
+    safety_checker: str | None = option(
+        None, help="lora: NSFW checker id or folder (default: the base model's own, if it has one)"
+    )
     # --- fastgan ---
     model: str | None = option(None, help="fastgan: a folder of 'rdface train-fastgan', or its Hub repo id")
+    model_revision: str | None = option(None, help="fastgan: Hub revision of --model (branch, tag or commit)")
+    pooled_budget: int = option(
+        20, help="fastgan: pooled (unconditional) models: samples drawn per requested image at most"
+    )
     # --- morph ---
     dataset: str | None = option(None, help="morph: RDFace build folder or Hub dataset id")
     fold: str = option("0", help="morph: fold K, or 'test' for every non-test image (the final set)")
+    toward_mean: float = option(0.0, help="morph: 0..1, move each shape this far toward the condition's mean shape")
+    caricature: float = option(0.0, help="morph: add this multiple of the condition's deviation from the mean face")
+    mix_min: float = option(0.3, help="morph: least weight of the second parent (drawn per image)")
+    mix_max: float = option(0.7, help="morph: greatest weight of the second parent (drawn per image)")
+    max_side: int = option(512, help="morph: longest side of a morph in pixels (larger parents are scaled down)")
+    workers: int = option(0, help="morph: worker processes (0: every core); does not change the output", run_only=True)
 
     def validate(self) -> None:
         require(
@@ -61,6 +77,12 @@ class GenerateConfig(StageConfig):
             for name in fields:
                 if other != self.generator and getattr(self, name) != defaults[name]:
                     require(False, name, f"belongs to --generator {other}, not {self.generator}")
+        require(self.pooled_budget >= 1, "pooled_budget", f"must be at least 1, got {self.pooled_budget}")
+        require(0.0 <= self.toward_mean <= 1.0, "toward_mean", f"must be within 0..1, got {self.toward_mean}")
+        require(-1.0 <= self.caricature <= 5.0, "caricature", f"must be within -1..5, got {self.caricature}")
+        require(0.0 <= self.mix_min <= self.mix_max <= 1.0, "mix_min", "must be <= --mix-max, both within 0..1")
+        require(self.max_side >= 32, "max_side", f"must be at least 32, got {self.max_side}")
+        require(self.workers >= 0, "workers", f"must be 0 (every core) or more, got {self.workers}")
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,14 @@ def test_hub_repo_id_from_the_offline_cache(sim_build, tmp_path, monkeypatch):
     rd = RDFaceDataset("lab/rdface")
     assert rd.repo_id == "lab/rdface" and rd.class_names == RDFaceDataset(sim_build).class_names
     assert load_rdface("lab/rdface", fold=0)["test"]["image_id"] == rd.test["image_id"]
+
+
+def test_simulated_builds_say_so_and_a_build_without_test_split_is_one_error(sim_build, write_built_dataset,
+                                                                             tmp_path):  # fmt: skip
+    assert RDFaceDataset(sim_build).simulated
+    features = Features({"condition": ClassLabel(names=["a"]), "image_id": Value("string")})
+    train = Dataset.from_dict({"condition": [0], "image_id": ["x"]}, features=features)
+    rd = RDFaceDataset(write_built_dataset(tmp_path / "one", train=train, test=None))
+    assert not rd.simulated and rd.class_names == ["a"] and rd.num_classes == 1
+    with pytest.raises(InputError, match="has no test split"):
+        _ = rd.test

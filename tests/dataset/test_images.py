@@ -132,3 +132,23 @@ def test_broken_icc_profile_is_noted_not_fatal():
     clean = images.load_clean(data)
     assert clean.notes == ("unusable ICC colour profile ignored",)
     assert clean.pixels.shape == (20, 40, 3)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF", "BMP", "GIF", "WEBP", "MPO"])
+def test_allowed_formats_load(fmt):
+    im = asymmetric()
+    kw = {"save_all": True, "append_images": [im]} if fmt == "MPO" else {}
+    clean = images.load_clean(encode(im, fmt, **kw))
+    assert clean.pixels.shape == (20, 40, 3)
+    assert clean.source_format == fmt
+
+
+@pytest.mark.parametrize("fmt", ["EPS", "PPM", "PCX", "ICO", "SGI", "JPEG2000", "QOI"])
+def test_other_formats_are_refused_unopened(fmt, monkeypatch):
+    from PIL import EpsImagePlugin
+
+    data = encode(asymmetric() if fmt != "EPS" else asymmetric().convert("RGB"), fmt)
+    monkeypatch.setattr(EpsImagePlugin.EpsImageFile, "load", lambda self: pytest.fail("EPS decoded (Ghostscript)"))
+    with pytest.raises(images.ImageRejected, match=f"format {fmt} is not allowed"):
+        images.load_clean(data)
+    assert set(images.ALLOWED_FORMATS) == {"JPEG", "PNG", "TIFF", "BMP", "GIF", "WEBP"}

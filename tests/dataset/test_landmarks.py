@@ -103,3 +103,22 @@ def test_batch_api_parallel_matches_serial(astronaut, grace_hopper, tmp_path, la
 def test_face_landmarker_satisfies_the_protocol(landmarker_model):
     with FaceLandmarker(landmarker_model) as lm:
         assert isinstance(lm, Landmarker)
+
+
+def test_several_faces_largest_first_and_detect_still_gives_one(distinct_faces, landmarker_model):
+    from PIL import Image
+
+    small = np.asarray(Image.fromarray(distinct_faces[1]).resize((96, 96)))
+    pair = np.full((128, 256, 3), 200, np.uint8)
+    pair[:, 128:] = distinct_faces[0]  # the larger face on the right
+    pair[16:112, 16:112] = small
+    with FaceLandmarker(landmarker_model) as one, FaceLandmarker(landmarker_model, num_faces=4) as many:
+        faces = many.detect_all(pair)
+        single = one.detect(pair)
+        largest = many.detect(pair)
+        assert len(one.detect_all(pair)) == 1, "num_faces=1 (the default) looks for one face"
+    assert len(faces) == 2
+    areas = [(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]) for f in faces]
+    assert areas[0] > areas[1] and faces[0].box[0] > 0.45, "the larger (right) face first"
+    assert isinstance(single, landmarks.FaceLandmarks) and single.points.shape == (478, 3)
+    np.testing.assert_allclose(largest.points, faces[0].points)

@@ -67,3 +67,16 @@ def test_opening_checks_the_contract(tmp_path):
     (bad / "train-00000-deadbeef.parquet").write_bytes(b"not parquet")
     with pytest.raises(InputError, match="not a readable synthetic set shard"):
         SyntheticSet(tmp_path / "bad")
+
+
+def test_a_resumed_or_other_set_is_never_served_from_a_stale_cache(tmp_path):
+    write_set(tmp_path / "a" / "s", n=3)
+    first = load_dataset(str(tmp_path / "a" / "s"), split="train")["image_id"]
+    write_set(tmp_path / "b" / "s", n=4)  # same folder name, other rows
+    second = load_dataset(str(tmp_path / "b" / "s"), split="train")["image_id"]
+    assert len(first) == 3 and len(second) == 4
+    more = SyntheticSetWriter(tmp_path / "a" / "s", NAMES)  # resume: one more row
+    more.add(SyntheticImage(image=np.zeros((8, 8, 3), np.uint8), condition=0, generator="morph", source="t",
+                            seed=99, trained_on="fold_0"))  # fmt: skip
+    more.finish(synthetic_card(title="t", description="d", generator="morph", source_dataset="sim"))
+    assert len(load_dataset(str(tmp_path / "a" / "s"), split="train")) == 4

@@ -1,0 +1,103 @@
+"""The filter's per-condition summary (JSON, CSV, Markdown) and its score histogram (PNG)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .._outputs import note
+
+SUMMARY_FIELDS = ("condition", "abbr", "images", "no_face", "no_prototype", "scored", "kept", "rejected",
+                  "score_min_kept", "score_median", "score_max")  # fmt: skip
+
+
+def _stat(values: np.ndarray, fn) -> float | None:
+    values = values[~np.isnan(values)]
+    return round(float(fn(values)), 4) if len(values) else None
+
+
+def per_condition(
+    labels: np.ndarray, scores: np.ndarray, kept: np.ndarray, face: np.ndarray, names: list[str], abbrs: list[str]
+) -> list[dict]:
+    """One row per condition present in the set (class order)."""
+    rows = []
+    for c in np.unique(labels):
+        sel = labels == c
+        s = scores[sel]
+        rows.append(
+            {
+                "condition": names[c],
+                "abbr": abbrs[c] if c < len(abbrs) else "",
+                "images": int(sel.sum()),
+                "no_face": int((~face[sel]).sum()),
+                "no_prototype": int((face[sel] & np.isnan(s)).sum()),
+                "scored": int((~np.isnan(s)).sum()),
+                "kept": int(kept[sel].sum()),
+                "rejected": int((~kept[sel]).sum()),
+                "score_min_kept": _stat(s[kept[sel]], np.min),
+                "score_median": _stat(s, np.median),
+                "score_max": _stat(s, np.max),
+            }
+        )
+    return rows
+
+
+def write_summary(folder: Path, overall: dict, rows: list[dict]) -> None:
+    """``filter_summary.json`` (overall + per condition), ``.csv`` and ``.md``."""
+    atomic_write_json(folder / "filter_summary.json", {**overall, "per_condition": rows})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(folder / "filter_summary.csv", buf.getvalue())
+    fmt = lambda v: "" if v is None else str(v)  # noqa: E731
+    lines = [
+        f"# Filter summary: `{overall['score']}` score, `{overall['mode']}`, fold `{overall['fold']}`",
+        "",
+        f"{overall['images']} images: {overall['kept']} kept, {overall['rejected']} rejected "
+        f"({overall['no_face']} without a face, {overall['no_prototype']} of conditions without a training face).",
+        "",
+        "| " + " | ".join(SUMMARY_FIELDS) + " |",
+        "|" + "---|" * len(SUMMARY_FIELDS),
+        *("| " + " | ".join(fmt(r[k]) for k in SUMMARY_FIELDS) + " |" for r in rows),
+    ]
+    atomic_write_text(folder / "filter_summary.md", "\n".join(lines) + "\n")
+
+
+def histogram(path: Path, scores: np.ndarray, kept: np.ndarray, *, score_name: str, title: str, no_face: int) -> None:
+    """Scores of kept and rejected images (stacked bins); images without a face are counted in the legend."""
+    try:  # plotting: imported when a plot is drawn, not with the package
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # after choosing the Agg backend
+    except ImportError:
+        note(f"matplotlib is not installed: no {path.name} (pip install 'rdface_hf[train]')")
+        return
+
+    scored = ~np.isnan(scores)
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    if scored.any():
+        lo, hi = float(scores[scored].min()), float(scores[scored].max())
+        bins = np.linspace(lo, hi if hi > lo else lo + 1e-6, 41)
+        ax.hist(
+            [scores[scored & kept], scores[scored & ~kept]],
+            bins=bins,
+            stacked=True,
+            color=["#2a9d8f", "#c0c0c0"],
+            label=[f"kept ({int((scored & kept).sum())})", f"rejected ({int((scored & ~kept).sum())})"],
+        )
+    ax.plot([], [], " ", label=f"no face or no prototype: {int((~scored).sum())} (rejected; {no_face} no face)")
+    ax.set_xlabel(f"{score_name} score (higher: closer to the condition)")
+    ax.set_ylabel("images")
+    ax.set_title(title, fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())

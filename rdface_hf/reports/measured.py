@@ -1,0 +1,120 @@
+"""``--model landmarks``: reports measured from landmarks, no vision-language model.
+
+Dataset images use the landmarks stored by ``rdface build``; synthetic images are
+measured afresh with the same detector (MediaPipe's face landmarker). The reference
+statistics come from the dataset's training images only and are saved beside the reports
+(``reference_stats.json``), with a digest of the reference image ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_write_json
+from .config import ReportConfig
+from .hpo import table, terms
+from .inputs import Source, reference_faces
+from .landmark_report import ReferenceStats, landmark_report
+from .measures import measure_face, to_pixels
+from .rows import base_row, empty_row
+from .writer import ReportWriter
+
+MODEL_NAME = "landmarks"
+
+
+def _measure(points: np.ndarray | None) -> dict[str, float] | None:
+    if points is None:
+        return None
+    try:
+        return measure_face(points)
+    except ValueError:  # degenerate landmarks: treated as no face
+        return None
+
+
+def fit_reference(config: ReportConfig, source: Source) -> tuple[ReferenceStats, dict[str, Any]]:
+    """Reference statistics from the dataset's training images, and their record."""
+    faces, ids = reference_faces(source.dataset, config.fold)
+    stats = ReferenceStats.fit([_measure(f) for f in faces])
+    record = {
+        "fold": str(config.fold),
+        "reference": "training images: "
+        + (
+            "every non-test image"
+            if str(config.fold).strip().lower() == "test"
+            else f"fold {config.fold}'s train split"
+        ),
+        "images": stats.images,
+        "faces": stats.faces,
+        "image_ids_sha256": hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest(),
+        "statistic": "median and 1.4826 x median absolute deviation",
+        "center": stats.center,
+        "scale": stats.scale,
+        "hpo_table": table()["source"],
+    }
+    return stats, record
+
+
+def _points(row: dict[str, Any], detector) -> np.ndarray | None:
+    if row["image"] is None:
+        return None
+    if detector is None:
+        width, height = row["image"].size
+        return to_pixels(row["landmarks"], width, height)
+    face = detector.detect(row["image"].convert("RGB"))
+    return None if face is None else face.pixels()
+
+
+def _row(reference: ReferenceStats, points: np.ndarray | None, threshold: float | None) -> dict[str, Any]:
+    measurement = _measure(points)
+    if measurement is None:
+        return empty_row("no_face")
+    report = landmark_report(points, reference, threshold)
+    z = report.z_scores
+    values = {
+        k: {"value": round(v, 6), "z": round(z[k], 3) if np.isfinite(z[k]) else None}
+        for k, v in report.measurements.items()
+    }
+    return {
+        "status": "ok",
+        "regions": report.regions,
+        "text": report.text,
+        "raw_text": report.text,
+        "unparsed": "",
+        "missing_regions": [],
+        "hpo_terms": report.hpo_terms,
+        "hpo_names": [terms()[t].name for t in report.hpo_terms],
+        "measurements": json.dumps(values, sort_keys=True),
+    }
+
+
+def landmark_reports(
+    config: ReportConfig, source: Source, todo: list[int], writer: ReportWriter, bar, prepared, reference_file: Path
+) -> None:
+    """Write a measured report for every row of ``todo``; ``prepared``: :func:`fit_reference`'s."""
+    reference, record = prepared
+    atomic_write_json(reference_file, record)
+    settings = {"reference": record["reference"], "z_threshold": config.z_threshold or "per term (table)"}
+    provenance = {"model": MODEL_NAME, "model_revision": "", "prompt": "", "generation": json.dumps(settings)}
+    detector = None
+    if source.kind == "synthetic":
+        from ..dataset.landmarks import FaceLandmarker  # mediapipe: only synthetic images are detected afresh
+
+        detector = FaceLandmarker(config.landmarker)
+    try:
+        for batch in source.batches(todo, max(config.batch_size, 32)):
+            for row in batch:
+                cols = (
+                    empty_row("unreadable", row["error"])
+                    if row["image"] is None
+                    else _row(reference, _points(row, detector), config.z_threshold)
+                )
+                writer.add({**base_row(source, row), **cols, **provenance})
+            bar.update(len(batch))
+    finally:
+        if detector is not None:
+            detector.close()

@@ -1,0 +1,153 @@
+"""Facial measurements from MediaPipe's 478 landmarks, in the anthropometric sense.
+
+Points are first put in the face's own frame: origin between the eyes, x along the
+line through the two eye centres (each the mean of its canthi), y downwards, so that
+head roll does not change a slant or a height. Lengths are divided by the face width
+(bizygomatic: landmarks 234-454), so that they do not depend on image size or camera
+distance; slants are in degrees (outer canthus above the inner one > 0); the ratios are
+plain ratios. Anatomical left and right are the *patient's*: the left eye is on the
+image's right.
+
+:data:`MEASURES` lists every measure with its region of the report and a description;
+:func:`measure_face` computes them for one face.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# MediaPipe Face Mesh indices (checked on skimage's astronaut: 468 is the right pupil).
+R_EXO, R_EN, L_EXO, L_EN = 33, 133, 263, 362  # exocanthion (outer), endocanthion (inner)
+R_PUPIL, L_PUPIL = 468, 473
+NASION, PRONASALE, SUBNASALE = 168, 1, 2
+BRIDGE = (122, 351)  # sides of the nasal bridge
+ALARE = (98, 327)  # sides of the nasal alae
+LABRALE_SUPERIUS, STOMION_UPPER, STOMION_LOWER = 0, 13, 14
+CHEILION = (61, 291)  # mouth corners
+ZYGION = (234, 454)  # face width
+CHEEK = (132, 361)  # lower cheek contour
+GONION = (172, 397)  # jaw angles
+MENTON, FOREHEAD_TOP = 152, 10
+NUM_POINTS = 478
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    region: str  # report region: impression, left_eye, right_eye, nose, mouth
+    description: str
+    unit: str = "face widths"
+
+
+MEASURES: dict[str, Measure] = {
+    m.name: m
+    for m in (
+        Measure("inner_canthal_distance", "eyes", "inner canthal distance (endocanthion to endocanthion)"),
+        Measure("outer_canthal_distance", "eyes", "outer canthal distance (exocanthion to exocanthion)"),
+        Measure("interpupillary_distance", "eyes", "interpupillary distance"),
+        Measure("palpebral_fissure_length", "eyes", "palpebral fissure length, mean of both eyes"),
+        Measure("palpebral_fissure_length_left", "left_eye", "left palpebral fissure length"),
+        Measure("palpebral_fissure_length_right", "right_eye", "right palpebral fissure length"),
+        Measure("palpebral_fissure_slant", "eyes", "palpebral fissure slant, mean of both eyes", "degrees"),
+        Measure("palpebral_fissure_slant_left", "left_eye", "left palpebral fissure slant", "degrees"),
+        Measure("palpebral_fissure_slant_right", "right_eye", "right palpebral fissure slant", "degrees"),
+        Measure("canthal_index", "eyes", "inner / outer canthal distance", "ratio"),
+        Measure("nasal_bridge_width", "nose", "nasal bridge width"),
+        Measure("nasal_width", "nose", "nasal (alar) width"),
+        Measure("nose_length", "nose", "nose length (nasion to pronasale)"),
+        Measure("philtrum_length", "mouth", "philtrum length (subnasale to labrale superius)"),
+        Measure("mouth_width", "mouth", "mouth width (cheilion to cheilion)"),
+        Measure("upper_lip_height", "mouth", "upper vermilion height (labrale superius to stomion)"),
+        Measure("mouth_to_interpupillary", "mouth", "mouth width / interpupillary distance", "ratio"),
+        Measure("mandible_height", "impression", "stomion to menton (chin height)"),
+        Measure("jaw_width", "impression", "jaw width (bigonial)"),
+        Measure("cheek_width", "impression", "lower cheek width"),
+        Measure("midface_height", "impression", "eye line to subnasale"),
+        Measure("forehead_height", "impression", "eye line to the top of the forehead"),
+        Measure("face_height", "impression", "face height (forehead top to menton) / face width", "ratio"),
+        Measure("lower_face_ratio", "impression", "subnasale to menton / face height", "ratio"),
+    )
+}
+
+
+def face_frame(points: np.ndarray) -> np.ndarray:
+    """(478, 2) points in the face frame: eye-centre midpoint at 0, eye line along +x, y down."""
+    xy = np.asarray(points, dtype=np.float64)[:, :2]
+    right = xy[[R_EXO, R_EN]].mean(axis=0)
+    left = xy[[L_EXO, L_EN]].mean(axis=0)
+    v = left - right
+    norm = float(np.hypot(*v))
+    if not np.isfinite(norm) or norm <= 0:
+        raise ValueError("degenerate landmarks: the two eyes coincide")
+    c, s = v / norm
+    rotation = np.array([[c, s], [-s, c]])  # rotates the eye line onto +x
+    return (xy - (left + right) / 2.0) @ rotation.T
+
+
+def _d(p: np.ndarray, i: int, j: int) -> float:
+    return float(np.hypot(*(p[i] - p[j])))
+
+
+def _slant(p: np.ndarray, exo: int, en: int) -> float:
+    """Degrees; > 0 when the outer canthus is higher (smaller y) than the inner one."""
+    return float(np.degrees(np.arctan2(p[en, 1] - p[exo, 1], abs(p[exo, 0] - p[en, 0]))))
+
+
+def measure_face(points: np.ndarray) -> dict[str, float]:
+    """Every measure of :data:`MEASURES` for one face: (478, 2+) landmarks in pixels
+    (or any coordinates with the same scale on both axes)."""
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[0] < NUM_POINTS or points.shape[1] < 2 or not np.isfinite(points[:, :2]).all():
+        raise ValueError(f"expected ({NUM_POINTS}, 2+) finite landmarks, got shape {points.shape}")
+    p = face_frame(points)
+    width = _d(p, *ZYGION)
+    if width <= 0:
+        raise ValueError("degenerate landmarks: zero face width")
+    pfl_r, pfl_l = _d(p, R_EXO, R_EN), _d(p, L_EXO, L_EN)
+    slant_r, slant_l = _slant(p, R_EXO, R_EN), _slant(p, L_EXO, L_EN)
+    stomion = 0.5 * (p[STOMION_UPPER] + p[STOMION_LOWER])
+    icd, ocd, ipd = _d(p, R_EN, L_EN), _d(p, R_EXO, L_EXO), _d(p, R_PUPIL, L_PUPIL)
+    face_height = _d(p, FOREHEAD_TOP, MENTON)
+    out = {
+        "inner_canthal_distance": icd / width,
+        "outer_canthal_distance": ocd / width,
+        "interpupillary_distance": ipd / width,
+        "palpebral_fissure_length": 0.5 * (pfl_r + pfl_l) / width,
+        "palpebral_fissure_length_left": pfl_l / width,
+        "palpebral_fissure_length_right": pfl_r / width,
+        "palpebral_fissure_slant": 0.5 * (slant_r + slant_l),
+        "palpebral_fissure_slant_left": slant_l,
+        "palpebral_fissure_slant_right": slant_r,
+        "canthal_index": icd / ocd if ocd > 0 else float("nan"),
+        "nasal_bridge_width": _d(p, *BRIDGE) / width,
+        "nasal_width": _d(p, *ALARE) / width,
+        "nose_length": _d(p, NASION, PRONASALE) / width,
+        "philtrum_length": _d(p, SUBNASALE, LABRALE_SUPERIUS) / width,
+        "mouth_width": _d(p, *CHEILION) / width,
+        "upper_lip_height": float(p[STOMION_UPPER, 1] - p[LABRALE_SUPERIUS, 1]) / width,
+        "mouth_to_interpupillary": _d(p, *CHEILION) / ipd if ipd > 0 else float("nan"),
+        "mandible_height": float(np.hypot(*(p[MENTON] - stomion))) / width,
+        "jaw_width": _d(p, *GONION) / width,
+        "cheek_width": _d(p, *CHEEK) / width,
+        "midface_height": float(p[SUBNASALE, 1]) / width,
+        "forehead_height": float(-p[FOREHEAD_TOP, 1]) / width,
+        "face_height": face_height / width,
+        "lower_face_ratio": float(p[MENTON, 1] - p[SUBNASALE, 1]) / face_height if face_height > 0 else float("nan"),
+    }
+    return out
+
+
+def to_pixels(landmarks, width: int, height: int) -> np.ndarray | None:
+    """Normalised MediaPipe landmarks (x / width, y / height, as the dataset stores them) in
+    pixels; ``None`` without a face (``None``, empty or NaN)."""
+    if landmarks is None:
+        return None
+    pts = np.asarray(landmarks, dtype=np.float64)
+    if pts.size == 0 or pts.size % NUM_POINTS:
+        return None
+    pts = pts.reshape(NUM_POINTS, -1)
+    if pts.shape[1] < 2 or not np.isfinite(pts[:, :2]).all():
+        return None
+    return pts[:, :2] * np.array([float(width), float(height)])

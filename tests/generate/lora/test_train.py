@@ -1,0 +1,162 @@
+"""``rdface train-lora``: several conditions in one process, resume, leak-free, stock loading."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+
+from rdface_hf.cli import main
+from rdface_hf.generate.lora import loop
+from rdface_hf.generate.lora.config import WEIGHT_NAME
+
+CONDITIONS = ("AAS", "BBS", "CCS")  # the conditions of the lora_build fixture
+
+
+def _weights(folder, abbr):
+    return load_file(str(folder / abbr / WEIGHT_NAME))
+
+
+def _relative_difference(a: dict, b: dict) -> float:
+    """||a - b|| / ||b|| over every tensor (float rounding differs with the batch size; Adam
+    magnifies it a little, so adapters are compared as a whole, not element by element)."""
+    assert a.keys() == b.keys()
+    diff = sum(float((a[k] - b[k]).pow(2).sum()) for k in b) ** 0.5
+    return diff / sum(float(b[k].pow(2).sum()) for k in b) ** 0.5
+
+
+def test_three_conditions_in_one_process(trained, lora_build):
+    index = json.loads((trained / "adapters.json").read_text())
+    assert sorted(index["adapters"]) == ["AAS", "BBS", "CCS"]
+    assert index["class_names"] == ["Condition AAS", "Condition BBS", "Condition CCS"]
+    for abbr, record in index["adapters"].items():
+        # fold 0's training split: the always-train images only (not fold 0's validation, never test)
+        assert record["image_ids"] == [f"rdf-{abbr}-train-always-{i}" for i in range(3)]
+        assert record["steps"] == 4 and record["seed"] == 3 and record["trained_on"] == "fold_0"
+        assert record["base_model_revision"].startswith("sha256:") and record["prompt"] == f"photo of a {abbr} child"
+        assert record["images_without_face_box"] == 1
+        with safe_open(str(trained / abbr / WEIGHT_NAME), "pt") as fh:
+            keys = list(fh.keys())
+            assert json.loads(fh.metadata()["lora_adapter_metadata"])["unet.r"] == 4
+        assert keys and all(k.startswith("unet.") and ".lora_" in k for k in keys)
+    assert not (trained / ".checkpoints").exists()
+    card = (trained / "README.md").read_text()
+    assert "extra_gated_fields" in card and "can reproduce those faces" in card and "base_model" not in card[:40]
+    assert json.loads((trained / "train_lora_config.json").read_text())["provenance"]["dataset_digest"]
+
+
+def test_adapters_load_into_a_fresh_stock_pipeline(trained, tiny_sd):
+    from diffusers import StableDiffusionPipeline
+
+    def image(abbr=None):
+        pipe = StableDiffusionPipeline.from_pretrained(tiny_sd)
+        pipe.set_progress_bar_config(disable=True)
+        if abbr:
+            pipe.load_lora_weights(str(trained), subfolder=abbr, weight_name=WEIGHT_NAME)
+        gen = torch.Generator().manual_seed(0)
+        return pipe("photo of a child", num_inference_steps=2, generator=gen, output_type="np").images[0]
+
+    base, a, b = image(), image("AAS"), image("BBS")
+    assert abs(base - a).max() > 1e-3 and abs(base - b).max() > 1e-3, "each adapter changes the output"
+    assert abs(a - b).max() > 1e-3, "two conditions give different outputs"
+
+
+def test_conditions_trained_together_equal_conditions_trained_alone(trained, train_args, tmp_path):
+    out = tmp_path / "alone"
+    assert main(train_args(output_dir=out, conditions="AAS,CCS", conditions_per_batch=1)) == 0
+    for abbr in ("AAS", "CCS"):
+        assert _relative_difference(_weights(out, abbr), _weights(trained, abbr)) < 1e-3
+    assert _relative_difference(_weights(out, "AAS"), _weights(trained, "CCS")) > 0.1
+
+
+def test_leak_free_test_images_never_reach_an_adapter(trained, train_args, make_lora_build, tmp_path):
+    """Undecodable test images (a build that differs only there) give byte-identical adapters."""
+    poisoned = make_lora_build(tmp_path / "poisoned", poison_test=True)
+    out = tmp_path / "adapters"
+    assert main([*train_args(output_dir=out), "--dataset", str(poisoned)]) == 0
+    for abbr in ("AAS", "BBS", "CCS"):
+        assert (out / abbr / WEIGHT_NAME).read_bytes() == (trained / abbr / WEIGHT_NAME).read_bytes()
+
+
+def test_resume_skips_finished_conditions_and_continues_mid_condition(trained, train_args, tmp_path, monkeypatch):
+    out = tmp_path / "resumed"
+    args = train_args(output_dir=out, conditions_per_batch=2)  # groups [AAS, BBS], [CCS]
+    real, calls = loop.train_step, []
+
+    def stop_in_the_second_group(trainer, batch):
+        calls.append(len(batch["route"]))
+        if len(calls) == 7:  # steps 0-3 of [AAS, BBS], steps 0-1 of [CCS], then interrupted
+            raise KeyboardInterrupt
+        return real(trainer, batch)
+
+    monkeypatch.setattr(loop, "train_step", stop_in_the_second_group)
+    assert main(args) == 130
+    assert (out / "AAS" / WEIGHT_NAME).is_file() and not (out / "CCS").exists()
+    assert list((out / ".checkpoints").glob("group-*.safetensors")), "a LoRA-only checkpoint after step 2"
+    calls.clear()
+    monkeypatch.setattr(loop, "train_step", lambda t, b: calls.append(len(b["route"])) or real(t, b))
+    assert main(args) == 0
+    assert calls == [1, 1], "only CCS's steps 2 and 3 run again"
+    for abbr in CONDITIONS:
+        assert _relative_difference(_weights(out, abbr), _weights(trained, abbr)) < 1e-3
+    assert sorted(json.loads((out / "adapters.json").read_text())["adapters"]) == list(CONDITIONS)
+    assert not (out / ".checkpoints").exists()
+    calls.clear()
+    assert main(args) == 0 and calls == [], "a finished run trains nothing"
+
+
+def test_text_encoder_lora_prior_preservation_and_bf16(train_args, tiny_sd, tmp_path):
+    from diffusers import StableDiffusionPipeline
+
+    out = tmp_path / "te"
+    extra = [
+        "--train-text-encoder",
+        "--with-prior-preservation",
+        "--num-class-images",
+        "2",
+        "--mixed-precision",
+        "bf16",
+    ]
+    assert main([*train_args(output_dir=out, conditions="BBS", max_train_steps=2), *extra]) == 0
+    keys = _weights(out, "BBS").keys()
+    assert any(k.startswith("text_encoder.") for k in keys) and any(k.startswith("unet.") for k in keys)
+    assert len(list((out / "class_images").glob("class-*.png"))) == 2
+    pipe = StableDiffusionPipeline.from_pretrained(tiny_sd)
+    ids = pipe.tokenizer(["photo of a BBS child"], padding="max_length", return_tensors="pt").input_ids
+    with torch.no_grad():
+        before = pipe.text_encoder(ids)[0]
+        pipe.load_lora_weights(str(out), subfolder="BBS", weight_name=WEIGHT_NAME)
+        after = pipe.text_encoder(ids)[0]
+    assert (before - after).abs().max() > 1e-4, "the text-encoder LoRA is loaded by load_lora_weights"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--conditions", "AAS,NOPE"], "unknown condition"),
+        (["--base-model", "/no/such/model"], "base model '/no/such/model': no such folder"),
+        (["--fold", "7"], "has no fold 7"),
+        (["--fold", "x"], "--fold must be a fold number or 'test'"),
+        (["--rank", "0"], "--rank must be between 1 and 1024"),
+        (["--push-to-hub", "not a repo"], "--push-to-hub must look like ORG/NAME"),
+        (["--instance-prompt", "photo"], "--instance-prompt must contain {abbr}"),
+    ],
+)
+def test_bad_input_is_one_line(extra, message, train_args, tmp_path, capsys):
+    assert main([*train_args(output_dir=tmp_path / "out"), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_other_settings_or_a_foreign_folder_are_refused(trained, train_args, tmp_path, capsys):
+    assert main(train_args(output_dir=trained, rank=8)) == 2
+    assert "--rank" in capsys.readouterr().err
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    assert main(train_args(output_dir=foreign)) == 2
+    assert "not written by this command" in capsys.readouterr().err
+    assert (foreign / "notes.txt").read_text() == "mine"

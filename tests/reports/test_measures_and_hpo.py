@@ -1,0 +1,86 @@
+"""Measures (invariances, signs), the bundled HPO table and the term annotator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rdface_hf.reports import hpo
+from rdface_hf.reports.landmark_report import ReferenceStats, findings, render_regions
+from rdface_hf.reports.measures import MEASURES, R_EXO, measure_face, to_pixels
+
+
+def _similar(points, angle, scale, shift):
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return points @ rot.T * scale + shift
+
+
+def test_measures_ignore_position_scale_and_roll(base_face):
+    pts = base_face[:, :2] * 256
+    m = measure_face(pts)
+    assert set(m) == set(MEASURES) and all(np.isfinite(v) for v in m.values())
+    moved = measure_face(_similar(pts, 0.3, 1.7, np.array([40.0, -12.0])))
+    for name in MEASURES:
+        assert moved[name] == pytest.approx(m[name], abs=1e-9), name
+    assert 0.3 < m["interpupillary_distance"] < 0.7 and m["palpebral_fissure_length"] > 0
+
+
+def test_measures_move_the_right_way(base_face):
+    pts = base_face[:, :2] * 256
+    m = measure_face(pts)
+    wide = pts.copy()
+    wide[[33, 133, 468], 0] -= 4  # the right eye (image left) moves out
+    wide[[263, 362, 473], 0] += 4
+    assert measure_face(wide)["interpupillary_distance"] > m["interpupillary_distance"]
+    down = pts.copy()
+    down[[R_EXO, 263], 1] += 3  # outer canthi lower: down-slanting
+    assert measure_face(down)["palpebral_fissure_slant"] < m["palpebral_fissure_slant"] - 2
+    long_philtrum = pts.copy()
+    long_philtrum[[0, 13, 14, 17, 61, 291, 152], 1] += 3
+    assert measure_face(long_philtrum)["philtrum_length"] > m["philtrum_length"]
+
+
+def test_bad_landmarks():
+    assert to_pixels(None, 10, 10) is None and to_pixels([], 10, 10) is None
+    assert to_pixels(np.full((478, 3), np.nan), 10, 10) is None
+    with pytest.raises(ValueError):
+        measure_face(np.zeros((478, 2)))
+    with pytest.raises(ValueError):
+        measure_face(np.zeros((10, 2)))
+
+
+def test_hpo_table_is_well_formed():
+    terms = hpo.terms()
+    assert len(terms) >= 30 and "Human Phenotype Ontology" in hpo.table()["source"]
+    for t in terms.values():
+        assert hpo.HPO_ID.match(t.id) and t.name and t.definition and t.phrase and t.synonyms
+        assert t.region in ("impression", "eyes", "nose", "mouth")
+        if t.measured:
+            assert t.measure in MEASURES and t.direction in ("high", "low") and t.threshold > 0
+    expected = {"HP:0000316": "Hypertelorism", "HP:0000343": "Long philtrum", "HP:0000347": "Micrognathia",
+                "HP:0000494": "Downslanted palpebral fissures", "HP:0000601": "Hypotelorism"}  # fmt: skip
+    for term_id, name in expected.items():
+        assert terms[term_id].name == name and terms[term_id].measured
+    # the simulator's feature names find their terms
+    assert hpo.term_ids_for("downslanting palpebral fissures") == ["HP:0000494"]
+    assert hpo.term_ids_for("midface hypoplasia") == ["HP:0011800"]
+    assert hpo.term_ids_for("small mouth") == ["HP:0000160"]
+
+
+def test_annotate_handles_negation():
+    assert hpo.annotate("Widely spaced eyes with down-slanting palpebral fissures.") == ["HP:0000316", "HP:0000494"]
+    assert hpo.annotate("No hypertelorism; long philtrum.") == ["HP:0000343"]
+    assert hpo.annotate("Normal, without micrognathia") == []
+    assert hpo.annotate(None) == []
+
+
+def test_thresholds_and_text():
+    stats = ReferenceStats.fit([{k: float(i) for k in MEASURES} for i in range(9)])
+    assert stats.faces == 9 and stats.center["mouth_width"] == 4.0
+    z = dict.fromkeys(MEASURES, 0.0) | {"interpupillary_distance": 2.5, "philtrum_length": -1.6}
+    assert [f.term.id for f in findings(z)] == ["HP:0000316"]
+    assert {f.term.id for f in findings(z, threshold=1.5)} == {"HP:0000316", "HP:0000322"}
+    regions = render_regions(z, findings(z))
+    assert "Hypertelorism" in regions["left_eye"] and regions["nose"].startswith("Normal")
+    with pytest.raises(Exception, match="at least 5"):
+        ReferenceStats.fit([None, dict.fromkeys(MEASURES, 1.0)])
