@@ -2,8 +2,10 @@
 
 For each difficulty: ``rdface simulate`` -> ``rdface build`` -> fold 0 ->
 Procrustes-aligned 2-D MediaPipe landmarks -> standardised logistic regression
-trained on train + validation, scored on the fixed test split. Also reports the
-landmarker's face-detection rate and the builder's validation report.
+trained on train + validation, scored on the fixed test split
+(``rdface_hf.classify.geometry.geometry_baseline``). Also reports how often
+MediaPipe found a face in the simulator's first draws (images without one are
+redrawn), the face rate of the build and the builder's validation report.
 
     PYTHONPATH=. RDFACE_FACE_LANDMARKER=/path/to/face_landmarker.task \\
         python benchmarks/sim_geometry_baseline.py --difficulties 0 0.25 0.5 0.75 1
@@ -50,6 +52,8 @@ def run_one(difficulty: float, seed: int, work: Path, conditions: int) -> dict:
         "difficulty": difficulty,
         "images": sim.images,
         "simulate_s": round(t1 - t0, 1),
+        "first_draw_face_rate": round(sim.face_rate, 4),
+        "near_duplicate_redraws": sim.redrawn,
         "build_s": round(t2 - t1, 1),
         "report_status": dict(statuses),
         "near_duplicate_rows": near_dup,
@@ -71,13 +75,15 @@ def main() -> None:
             res = run_one(d, args.seed, Path(tmp), args.conditions)
             results.append(res)
             print(json.dumps(res), flush=True)
-    print("\n| difficulty | top-1 | top-5 | chance | faces found | report | near-dup rows |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| difficulty | top-1 | top-5 | macro-F1 | chance | face in first draws | faces in build | report "
+          "| near-dup rows | simulate / build |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['difficulty']:.2f} | {100 * r['top1']:.1f} % | {100 * r['top5']:.1f} % "
-            f"| {100 * r['chance_top1']:.1f} % "
-            f"| {100 * r['faces_found']:.1f} % | {r['report_status']} | {r['near_duplicate_rows']} |"
+            f"| {r['difficulty']:.2f} | {100 * r['top1']:.1f} % | {100 * r['top5']:.1f} % | {r['macro_f1']:.3f} "
+            f"| {100 * r['chance_top1']:.1f} % | {100 * r['first_draw_face_rate']:.1f} % "
+            f"| {100 * r['faces_found']:.1f} % | {r['report_status']} | {r['near_duplicate_rows']} "
+            f"| {r['simulate_s']} s / {r['build_s']} s |"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

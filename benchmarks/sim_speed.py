@@ -43,7 +43,8 @@ def main() -> None:
             digests.append(tree_digest(out))
             print(
                 f"run {k}: {res.images} images, {res.conditions} conditions, {dt:.1f} s "
-                f"({res.images / dt:.1f} img/s), {res.redrawn} redrawn, digest {digests[-1][:16]}",
+                f"({res.images / dt:.1f} img/s), {res.redrawn} redrawn (near-duplicates), "
+                f"face in {100 * res.face_rate:.1f} % of first draws, digest {digests[-1][:16]}",
                 flush=True,
             )
     if len(digests) > 1:

@@ -84,14 +84,25 @@ def score_geometry_baseline(template, model, landmarks, labels, num_classes: int
     )
 
 
-def geometry_baseline(dataset: RDFaceDataset, fold: int | None = 0, *, use_validation: bool = True) -> BaselineScore:
+def geometry_baseline(
+    dataset: RDFaceDataset,
+    fold: int | None = 0,
+    *,
+    use_validation: bool = True,
+    extra: tuple[np.ndarray, np.ndarray] | None = None,
+) -> BaselineScore:
     """Fit on a fold's train (and validation) split, score the fixed test split.
 
     ``fold=None`` fits on the default config's train split (every non-test image).
+    ``extra``: more training rows, ``(landmarks (N, 478, 3), labels (N,))`` (for
+    example kept synthetic faces); they only ever join the fit.
     """
     train_splits = ["train"] + (["validation"] if use_validation and fold is not None else [])
     lm_train = np.concatenate([dataset.landmarks(s, fold) for s in train_splits])
     y_train = np.concatenate([dataset.labels(s, fold) for s in train_splits])
+    if extra is not None:
+        lm_train = np.concatenate([lm_train, np.asarray(extra[0], dtype=np.float32).reshape(-1, 478, 3)])
+        y_train = np.concatenate([y_train, np.asarray(extra[1], dtype=np.int64)])
     lm_test, y_test = dataset.landmarks(dataset.test), dataset.labels(dataset.test)
     if len(y_test) == 0:
         raise InputError("the geometry baseline needs a test split (every condition has a single image)")

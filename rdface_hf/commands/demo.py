@@ -1,9 +1,12 @@
 """``rdface demo``: the pipeline on the embedded simulator default, on the CPU, in minutes.
 
-simulate -> build -> :class:`~rdface_hf.dataset.RDFaceDataset` -> geometry probe,
-with a printed summary. It needs no gated data and no network (only the face
-landmarker bundle). The demo wires stages together, so it lives with the
-commands, the one layer allowed to import several stages.
+simulate -> build -> :class:`~rdface_hf.dataset.RDFaceDataset` -> geometry probe on
+fold 0, then the synthetic-data path: morph new faces from fold 0's training
+images -> filter them against fold 0's real training faces -> merge -> the same
+probe trained on real + kept synthetic faces, both scored on the fixed test split.
+It needs no gated data and no network (only the face landmarker bundle). The demo
+wires stages together, so it lives with the commands, the one layer allowed to
+import several stages.
 """
 
 from __future__ import annotations
@@ -38,11 +41,14 @@ class DemoConfig(StageConfig):
     per_condition_mean: float | None = option(None, help="mean images per condition (default as RDFace)")
     difficulty: float | None = option(None, help="simulator difficulty 0..1 (default the simulator's)")
     seed: int = option(0, help="simulator seed")
+    synthetic: bool = option(True, help="also morph, filter and merge synthetic faces (--no-synthetic skips it)")
+    per_condition: int = option(2, help="morphs per condition for the synthetic-data path")
     workers: int | None = option(None, help="worker processes (default: all cores)", run_only=True)
 
     def validate(self) -> None:
         self.output_dir = str(self.output_dir)
         require(self.conditions >= 1, "conditions", f"must be at least 1, got {self.conditions}")
+        require(self.per_condition >= 1, "per_condition", f"must be at least 1, got {self.per_condition}")
         require(self.workers is None or self.workers >= 1, "workers", f"must be at least 1, got {self.workers}")
 
 
@@ -58,6 +64,13 @@ def _check_demo_dir(out: Path) -> None:
     check_output_dir(out, owner=DemoConfig.owner(), overwrite=True)
 
 
+def _score_line(score) -> str:
+    return (
+        f"top-1 {100 * score.top1:.1f} %, top-5 {100 * score.top5:.1f} %, macro-F1 {score.macro_f1:.3f} "
+        f"(chance {100 * score.chance_top1:.1f} %)"
+    )
+
+
 def _baseline_line(dataset: RDFaceDataset) -> str:
     from ..classify.geometry import geometry_baseline  # sklearn: kept out of the CLI's start-up
 
@@ -65,14 +78,43 @@ def _baseline_line(dataset: RDFaceDataset) -> str:
         score = geometry_baseline(dataset, fold=0)
     except InputError as exc:
         return f"skipped: {exc}"
+    return f"landmarks + logistic regression on fold 0, scored on the fixed test split: {_score_line(score)}"
+
+
+def _synthetic_line(config: DemoConfig, out: Path, dataset: RDFaceDataset) -> str:
+    """Morph -> filter -> merge on fold 0, then the probe on real + kept synthetic faces."""
+    # Stages that bring scikit-image / sklearn: kept out of the CLI's start-up.
+    from ..classify.geometry import geometry_baseline
+    from ..filter.config import FilterConfig, MergeConfig
+    from ..filter.merge import merge
+    from ..filter.run import filter_synthetic
+    from ..generate.config import GenerateConfig
+    from ..generate.morph.generate import generate_morph
+
+    built = str(dataset.root)
+    morphs = generate_morph(GenerateConfig(
+        generator="morph", dataset=built, fold="0", per_condition=config.per_condition, seed=config.seed,
+        output_dir=str(out / "morphs"), overwrite=True, workers=config.workers or 0,
+    ))  # fmt: skip
+    kept = filter_synthetic(FilterConfig(
+        dataset=built, synthetic=str(morphs.out), output_dir=str(out / "filtered"), fold="0", score="landmarks",
+        mode="top-n-per-condition", top_n=max(1, config.per_condition // 2), workers=config.workers, overwrite=True,
+    ))  # fmt: skip
+    merged = merge(MergeConfig(dataset=built, synthetic=str(kept.out), output_dir=str(out / "merged"), fold="0",
+                               overwrite=True))  # fmt: skip
+    rows = datasets.load_dataset(str(merged.out), split="train").filter(lambda r: r["is_synthetic"])
+    extra = (dataset.landmarks(rows), np.asarray(rows["condition"]))
+    try:
+        score = geometry_baseline(dataset, fold=0, extra=extra)
+    except InputError as exc:
+        return f"skipped: {exc}"
     return (
-        f"landmarks + logistic regression on fold 0, scored on the fixed test split: "
-        f"top-1 {100 * score.top1:.1f} %, top-5 {100 * score.top5:.1f} %, macro-F1 {score.macro_f1:.3f} "
-        f"(chance {100 * score.chance_top1:.1f} %)"
+        f"{morphs.images} morphs, {kept.kept} kept by the landmark filter, merged into {merged.out}; "
+        f"the same probe on real + kept synthetic faces: {_score_line(score)}"
     )
 
 
-def _summary(out: Path, sim, built, build_seconds: float, dataset: RDFaceDataset) -> str:
+def _summary(out: Path, sim, built, build_seconds: float, dataset: RDFaceDataset, synthetic: str | None) -> str:
     built_dir = Path(built.out)
     fold0, default = dataset.fold(0), dataset.default()
     with_face = sum(int((~np.isnan(dataset.landmarks(split)[:, 0, 0])).sum()) for split in fold0.values())
@@ -91,6 +133,7 @@ def _summary(out: Path, sim, built, build_seconds: float, dataset: RDFaceDataset
             f"  folds      fold_0: {sizes(fold0)}; default: {sizes(default)}; "
             f"{dataset.num_classes} classes; landmarks on {with_face}/{total} images",
             f"  baseline   {_baseline_line(dataset)}",
+            *([f"  synthetic  {synthetic}"] if synthetic else []),
             f"  next       datasets.load_dataset({str(built_dir)!r}, 'fold_0')",
         ]
     )
@@ -119,5 +162,7 @@ def run(config: DemoConfig) -> int:
     built = build_dataset(BuildConfig(raw=str(raw), out=str(built_dir), workers=config.workers, overwrite=True))
     build_seconds = time.perf_counter() - t0
     datasets.disable_progress_bars()
-    print(_summary(out, sim, built, build_seconds, RDFaceDataset(built_dir)))
+    dataset = RDFaceDataset(built_dir)
+    synthetic = _synthetic_line(config, out, dataset) if config.synthetic else None
+    print(_summary(out, sim, built, build_seconds, dataset, synthetic))
     return 0

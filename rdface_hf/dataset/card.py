@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
+from jinja2 import Template
 
 from .. import __version__
 from . import splits
+from .columns import describe as describe_column
 
 DEFAULT_REPO_ID = "ORG/rdface"
+LICENSE_NAME = "rdface-data-use-agreement"
+AGREEMENT_FILE = "DATA_USE_AGREEMENT.md"  # written into the dataset folder; the card's license_link
 
 GATED_PROMPT = (
     "RDFace contains photographs of children with rare genetic conditions. Access is granted "
@@ -59,15 +65,54 @@ def _size_category(n: int) -> str:
     return "n<1K" if n < 1_000 else "1K<n<10K" if n < 10_000 else "10K<n<100K"
 
 
+def pretty_name(simulated: bool) -> str:
+    return "RDFace (simulated)" if simulated else "RDFace"
+
+
+def _template(name: str) -> str:
+    return resources.files("rdface_hf.dataset_card").joinpath(name).read_text(encoding="utf-8")
+
+
+def render_agreement(pretty: str) -> str:
+    """The data-use agreement (``DATA_USE_AGREEMENT.md``) that the card's ``license_link`` names."""
+    text = Template(_template(f"{AGREEMENT_FILE}.jinja"), keep_trailing_newline=True)
+    return text.render(pretty_name=pretty, simulated=pretty != pretty_name(False))
+
+
+# --- simulator settings (rdface_hf.sim) on the card of a simulated build --------------------
+
+
+def simulator_settings(raw) -> dict | None:
+    """The settings of a simulated release (its ``simulate_config.json``) that the card states:
+    difficulty, source style, the number of source portraits, seed; ``None`` when unreadable."""
+    try:
+        saved = json.loads((Path(raw) / "simulate_config.json").read_text(encoding="utf-8"))
+    except (OSError, TypeError, ValueError):
+        return None
+    if not isinstance(saved, dict):
+        return None
+    provenance = saved.get("provenance") if isinstance(saved.get("provenance"), dict) else {}
+    return {
+        "difficulty": saved.get("difficulty"),
+        "source_style": saved.get("source_style", 0.0),
+        "source_portraits": provenance.get("source_portraits", 2),
+        "seed": saved.get("seed"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+
+
 def render_dataset_card(
     *, stats: dict, config, shard_files: dict[str, str], simulated: bool, repo_id: str = DEFAULT_REPO_ID
 ):
     """Return a :class:`huggingface_hub.DatasetCard` for one build."""
-    pretty = "RDFace (simulated)" if simulated else "RDFace"
+    pretty = pretty_name(simulated)
     card_data = DatasetCardData(
         pretty_name=pretty,
         license="other",
-        license_name="rdface-data-use-agreement",
+        license_name=LICENSE_NAME,
+        license_link=AGREEMENT_FILE,
         task_categories=["image-classification"],
         tags=["medical", "rare-disease", "dysmorphology", "face", "pediatric", "facial-landmarks", "rdface"]
         + (["simulated"] if simulated else []),
@@ -77,7 +122,7 @@ def render_dataset_card(
         extra_gated_fields=GATED_FIELDS,
         extra_gated_button_content="Request access",
     )
-    template = resources.files("rdface_hf.dataset_card").joinpath("README.md.jinja").read_text(encoding="utf-8")
+    template = _template("README.md.jinja")
     extra_columns = list(stats.get("extra_columns", []))
     return DatasetCard.from_template(
         card_data,
@@ -89,7 +134,11 @@ def render_dataset_card(
         seed=config.seed,
         test_fraction=config.test_fraction,
         build_config=stats["build_config"],
-        extra_columns=extra_columns,
+        extra_columns=[(c, describe_column(c)) for c in extra_columns],
+        columns=stats.get("columns", {}),
+        anonymize_names=bool(getattr(config, "anonymize_names", False)),
+        agreement_file=AGREEMENT_FILE,
         repo_id=repo_id,
         version=__version__,
+        simulator=simulator_settings(getattr(config, "raw", None)) if simulated else None,
     )

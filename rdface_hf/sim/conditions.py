@@ -1,4 +1,8 @@
-"""Simulated conditions: feature combinations, image counts, per-image expressivity."""
+"""Simulated conditions: feature combinations, image counts, per-image expressivity.
+
+A condition's number, abbreviation, name, gene and Orphanet code are neutral
+codes; which features it has is recorded in ``phenotypes.json`` alone.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ class Condition:
 
     @property
     def disease_name(self) -> str:
-        return f"{self._code('Simulated syndrome ')} ({', '.join(self.features)})"
+        """A neutral name: the features are in ``phenotypes.json`` only, never in a name."""
+        return self._code("Simulated syndrome ")
 
     @property
     def gene_name(self) -> str:
@@ -55,13 +60,22 @@ class Condition:
 
 
 def severity_scale(difficulty: float) -> float:
-    """Typical feature severity at a difficulty (1.5 at 0 down to 0.675 at 1)."""
-    return 1.5 * (1.0 - 0.55 * difficulty)
+    """Typical feature severity at a difficulty (1.6 at 0, 1.33 at 0.5, 0.64 at 1)."""
+    return 1.6 * (1.0 - 0.3 * difficulty - 0.3 * difficulty**4)
 
 
 def identity_spread(difficulty: float) -> float:
-    """Scale of identity (shape, pose) variation at a difficulty."""
-    return 0.3 + 0.9 * difficulty
+    """Scale of identity variation (shape, age, colouring) at a difficulty."""
+    return 0.3 + 0.8 * difficulty
+
+
+def nuisance_level(difficulty: float) -> float:
+    """Range of the photo's nuisance (pose, light, background, reproduction), 0..1 (slow at first)."""
+    return float(difficulty) ** 1.5
+
+
+def smiling_probability(difficulty: float) -> float:
+    return 0.15 + 0.5 * difficulty
 
 
 @lru_cache(maxsize=1)

@@ -23,12 +23,31 @@ class SimConfig(StageConfig):
     conditions: int = option(103, help="number of simulated conditions (103, as RDFace)")
     per_condition_mean: float = option(round(456 / 103, 4), help="mean images per condition, 1..7 (4.4272: 456 images)")
     seed: int = option(0, help="random seed; the same seed gives byte-identical output")
-    image_size: int = option(256, help="image side in pixels")
-    difficulty: float = option(
-        0.5, help="0 (strong features, little identity variation) .. 1 (as hard as the real data)"
+    image_size: int = option(
+        256,
+        help="render size in pixels; with --difficulty above 0 images are then cropped, padded and resized "
+        "(about 96 to 512 px at the default difficulty)",
     )
-    identities: str | None = option(None, help="folder of extra face photos to morph into identities", metavar="DIR")
-    preview: bool = option(False, help="also write OUT/preview.png, a contact sheet of conditions x identities")
+    difficulty: float = option(
+        0.5,
+        help="0 (strong features, similar patients, clean frontal photos) .. 1 (weak features, varied patients, "
+        "strong pose, light and reproduction nuisance)",
+    )
+    source_style: float = option(
+        0.0,
+        help="0..1: probability that an image takes its condition's shared rendering style (colour cast, border, "
+        "resolution, compression), as images of one condition often come from one paper; 0 = no such shortcut",
+        metavar="STRENGTH",
+    )
+    identities: str | None = option(
+        None,
+        help="folder of frontal portraits (20 or more recommended); every patient is a landmark-aligned composite "
+        "of at least 3 of them (a folder with fewer than 3 faces is pooled with the 2 built-in portraits)",
+        metavar="DIR",
+    )
+    preview: bool = option(
+        False, help="also write OUT/preview.png: real images of some conditions beside unaffected twins"
+    )
     workers: int | None = option(
         None, help="worker processes (default: all cores); does not change the output", run_only=True
     )
@@ -59,6 +78,9 @@ class SimConfig(StageConfig):
             f"must be between 64 and 2048 pixels, got {self.image_size}",
         )
         require(0.0 <= float(self.difficulty) <= 1.0, "difficulty", f"must be between 0 and 1, got {self.difficulty}")
+        require(
+            0.0 <= float(self.source_style) <= 1.0, "source_style", f"must be between 0 and 1, got {self.source_style}"
+        )
         require(self.workers is None or self.workers >= 1, "workers", f"must be at least 1, got {self.workers}")
         if self.identities is not None:
             require(Path(self.identities).is_dir(), "identities", f"{self.identities}: not a folder")

@@ -1,45 +1,72 @@
-"""Contact sheet: a few conditions (rows) on the same few identities (columns)."""
+"""An honest contact sheet of a release: its own images, beside unaffected twins.
+
+Each row is one condition (those with the most images first): up to four of
+the release's real images of it, as written (same identity variation,
+severities and photo nuisance as the release), then the **unaffected twins**
+of its first two images: the same patients in the same photos, drawn without
+the condition's features. Labels name the condition only; its features are in
+``phenotypes.json``.
+"""
 
 from __future__ import annotations
 
 import io
 import os
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .._io import atomic_write_bytes
-from .conditions import Condition
-from .identities import IdentityBank, sample_identity
-from .render import render
 
-ROWS, COLUMNS, CELL, LABEL = 5, 6, 160, 18
+ROWS, REAL, TWINS, CELL, LABEL, GAP = 6, 4, 2, 128, 16, 10
 
 
-def _label(draw: ImageDraw.ImageDraw, xy, text: str) -> None:
-    font = ImageFont.load_default()
-    draw.text(xy, text, fill=(20, 20, 20), font=font)
+def _thumb(data: bytes) -> Image.Image:
+    """A picture letterboxed onto a white square cell."""
+    with Image.open(io.BytesIO(data)) as im:
+        im = im.convert("RGB")
+        im.thumbnail((CELL, CELL), Image.LANCZOS)
+        cell = Image.new("RGB", (CELL, CELL), (255, 255, 255))
+        cell.paste(im, ((CELL - im.width) // 2, (CELL - im.height) // 2))
+        return cell
 
 
-def preview_image(bank: IdentityBank, conditions: list[Condition], seed: int) -> Image.Image:
-    """Row 0 unaffected, then up to ``ROWS - 1`` conditions at their severities."""
-    idents = [
-        sample_identity(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, c))), bank, 1.0)
-        for c in range(COLUMNS)
-    ]
-    rows = [("unaffected", {})] + [(f"{c.abbr}: {', '.join(c.features)}", c.features) for c in conditions[: ROWS - 1]]
-    sheet = Image.new("RGB", (COLUMNS * CELL, len(rows) * (CELL + LABEL)), (255, 255, 255))
+def _rows(plan) -> list[tuple[int, list[int]]]:
+    by_condition: dict[int, list[int]] = {}
+    for i, ci in enumerate(plan.image_condition):
+        by_condition.setdefault(ci, []).append(i)
+    order = sorted(by_condition, key=lambda ci: (-len(by_condition[ci]), ci))
+    return [(ci, by_condition[ci]) for ci in order[:ROWS]]
+
+
+def preview_image(rows: list[tuple[str, list[bytes], list[bytes]]]) -> Image.Image:
+    """``rows``: (label, real image bytes, twin image bytes) per condition."""
+    width = (REAL + TWINS) * CELL + GAP
+    sheet = Image.new("RGB", (width, len(rows) * (CELL + LABEL)), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
-    for r, (title, severities) in enumerate(rows):
+    font = ImageFont.load_default()
+    for r, (label, real, twins) in enumerate(rows):
         y = r * (CELL + LABEL)
-        _label(draw, (4, y + 3), title)
-        for c, ident in enumerate(idents):
-            face = Image.fromarray(render(bank, ident, severities).pixels).resize((CELL, CELL), Image.LANCZOS)
-            sheet.paste(face, (c * CELL, y + LABEL))
+        draw.text((4, y + 2), label, fill=(20, 20, 20), font=font)
+        draw.text((REAL * CELL + GAP + 4, y + 2), "unaffected twins", fill=(90, 90, 90), font=font)
+        for c, data in enumerate(real[:REAL]):
+            sheet.paste(_thumb(data), (c * CELL, y + LABEL))
+        for c, data in enumerate(twins[:TWINS]):
+            sheet.paste(_thumb(data), (REAL * CELL + GAP + c * CELL, y + LABEL))
     return sheet
 
 
-def write_preview(path: str | os.PathLike, bank: IdentityBank, conditions: list[Condition], seed: int) -> None:
+def write_preview(path: str | os.PathLike, bank, spec, plan, results: list[dict]) -> None:
+    from .simulate import draw_image  # the stage module imports this one
+
+    rows = []
+    for ci, images in _rows(plan):
+        cond = plan.conditions[ci]
+        real = [results[i]["bytes"] for i in images[:REAL]]
+        twins = []
+        for i in images[:TWINS]:
+            attempt = results[i]["truth"]["attempt"]
+            twins.append(draw_image(bank, spec, cond, plan.source_styles[ci], i, attempt, affected=False)["bytes"])
+        rows.append((f"{cond.abbr}: {len(images)} image(s)", real, twins))
     buf = io.BytesIO()
-    preview_image(bank, conditions, seed).save(buf, format="PNG")
+    preview_image(rows).save(buf, format="PNG")
     atomic_write_bytes(path, buf.getvalue())

@@ -1,11 +1,14 @@
-"""Render one simulated patient: identity + dysmorphic features -> RGB image.
+"""Render one simulated patient: identity + scene + dysmorphic features -> RGB image.
 
-The output pixel ``q`` is traced back in three steps: the pose (a similarity)
-takes it to the face frame; the inverse of the feature displacement field
-takes it to the undeformed face; a thin-plate spline through the control
-landmarks takes it into each base photo. The two base photos of a morph share
-their low frequencies (shading, colour) inside the face and the dominant one
-gives the detail, so a morph never shows a double contour.
+An output pixel ``q`` is traced back in four steps: the output frame (a
+similarity: roll, size, position) takes it to the posed face frame; a
+thin-plate spline undoes the head turn (yaw, pitch of the 3-D landmarks); the
+inverse of the feature displacement field takes it to the undeformed patient;
+a thin-plate spline through the control landmarks and the virtual head points
+takes it into each source portrait of the composite. The whole photo moves:
+hair, ears and neck follow the virtual head points, far away everything
+follows a similarity. :mod:`.compose` then blends the portraits, recolours
+skin and hair, draws appearance features, clothing, background and light.
 """
 
 from __future__ import annotations
@@ -15,120 +18,120 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from PIL import Image, ImageDraw
-from scipy import ndimage
 
-from .features import FaceFrame, displacement_field
-from .identities import Identity, IdentityBank, canonical_frame, face_by_name, identity_shape
-from .warp import anchored_spline, coarse_grid, invert_displacement, jacobian_det, sample_image, upsample_map
+from .bank import IdentityBank
+from .compose import compose
+from .features import displacement_field
+from .frame import FaceFrame, face_frame
+from .geometry import child_field, composite_shape, pose_points, smile_field, style_hair, with_virtual_points
+from .identities import Identity
+from .portraits import canvas_frame
+from .scene import Scene
+from .warp import anchored_spline, coarse_points, grid_cells, invert_displacement, jacobian_det
 
+EYE_CENTRE = (0.5, 0.43)  # fractions of the image side
+IOD_FRACTION = 0.25  # inter-ocular distance / image side
 MIN_JACOBIAN = 0.2  # smallest allowed local area ratio of any map
-BACKOFF = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
+BACKOFF = (1.0, 0.75, 0.5, 0.25, 0.0)
 
 
 @dataclass(frozen=True)
 class Rendered:
     pixels: np.ndarray  # (S, S, 3) uint8
-    landmarks: np.ndarray  # (478, 2) intended landmark pixels (after features)
-    warp_scale: float  # fraction of the requested displacement applied (1 unless folding)
+    landmarks: np.ndarray  # (478, 2) intended landmark pixels (after features and pose)
+    warp_scale: float  # fraction of the requested feature displacement and head turn applied (1 unless folding)
     min_jacobian: float
 
 
-def output_frame(ident: Identity, size: int) -> FaceFrame:
-    can = canonical_frame(size)
-    return FaceFrame(
-        centre=can.centre + np.asarray(ident.shift) * size,
-        iod=can.iod * ident.scale,
-        angle=float(np.radians(ident.roll_degrees)),
-    )
+@dataclass(frozen=True)
+class PatientShape:
+    undeformed: np.ndarray  # (N, 3) face frame, landmarks + virtual points, before features
+    frontal: np.ndarray  # (N, 3) after the shape features
+    posed: np.ndarray  # (N, 2) after the head turn
+    field: object  # the feature displacement field (face frame)
+    turned: bool  # the head is turned (yaw or pitch)
 
 
-def _grid_step(size: int) -> int:
-    return max(4, size // 32)
-
-
-def _backward_maps(bank: IdentityBank, ident: Identity, base: np.ndarray, field, names) -> list[np.ndarray]:
-    """Coarse backward maps (output grid -> each base photo's pixels)."""
-    size = bank.size
-    step = _grid_step(size)
-    grid = coarse_grid(size, step)
-    out, can = output_frame(ident, size), canonical_frame(size)
-    p = out.to_frame(grid.reshape(-1, 2))
-    b = can.to_pixels(invert_displacement(field, p))
-    ctrl = bank.control
-    maps = []
-    for name in names:
-        face = face_by_name(bank, name)
-        tps = anchored_spline(can.to_pixels(base[ctrl]), face.landmarks[ctrl], size)
-        maps.append(tps(b).reshape(grid.shape))
-    return maps
-
-
-def _polygon_mask(points: np.ndarray, size: int, sigma: float) -> np.ndarray:
-    c = points.mean(axis=0)
-    order = np.argsort(np.arctan2(points[:, 1] - c[1], points[:, 0] - c[0]))
-    im = Image.new("L", (size, size), 0)
-    ImageDraw.Draw(im).polygon([tuple(map(float, p)) for p in points[order]], fill=255)
-    return ndimage.gaussian_filter(np.asarray(im, dtype=np.float32) / 255.0, sigma)
-
-
-def _masks(target_ff: np.ndarray, oval: np.ndarray, out: FaceFrame, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Soft face mask and soft head mask (face plus some hair) in output pixels."""
-    face = target_ff[oval]
-    centre = face.mean(axis=0)
-    up = np.clip((0.4 - face[:, 1]) / 1.0, 0.0, 1.0)[:, None]  # 0 below the cheeks, 1 at the top
-    head = centre + (face - centre) * (1.0 + up * np.array([0.14, 0.1]))
-    head[:, 1] -= 0.3 * up[:, 0]
-    sigma = 0.06 * out.iod
-    return _polygon_mask(out.to_pixels(face), size, sigma), _polygon_mask(out.to_pixels(head), size, 1.5 * sigma)
-
-
-def _appearance(img: np.ndarray, ident: Identity, face: np.ndarray, head: np.ndarray) -> np.ndarray:
-    size = img.shape[0]
-    tone = np.asarray(ident.skin_tone, dtype=np.float32)
-    img = img * (1.0 + face[..., None] * (tone - 1.0))
-    grid = np.asarray(ident.background, dtype=np.float64)  # (3, 3, 3) colours, smoothly interpolated
-    bg = upsample_map(grid, size, (size - 1) / (len(grid) - 1)).astype(np.float32)
-    img = head[..., None] * img + (1.0 - head[..., None]) * bg
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
-    light = 1.0 + ident.light_strength * (np.cos(ident.light_angle) * xx + np.sin(ident.light_angle) * yy) * 2.0
-    img = img * light[..., None]
-    img = 255.0 * np.clip(img / 255.0, 0, 1) ** ident.gamma * ident.brightness
-    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
-
-
-def _compose(bank: IdentityBank, ident: Identity, maps: list[np.ndarray], face_mask: np.ndarray) -> np.ndarray:
-    size, step = bank.size, _grid_step(bank.size)
-    a, b = (face_by_name(bank, n) for n in ident.base)
-    w = ident.morph if ident.base[0] != ident.base[1] else 0.0
-    dom, other, wo = (0, 1, w) if w <= 0.5 else (1, 0, 1.0 - w)
-    textures = (a.texture, b.texture)
-    img = sample_image(textures[dom], upsample_map(maps[dom], size, step))
-    if wo > 0.01:
-        sigma = (0.1 * canonical_frame(size).iod,) * 2 + (0,)
-        oth = sample_image(textures[other], upsample_map(maps[other], size, step))
-        img = img + wo * face_mask[..., None] * ndimage.gaussian_filter(oth - img, sigma)
-    return img
+def output_frame(scene: Scene, size: int) -> FaceFrame:
+    centre = (np.array(EYE_CENTRE) + np.asarray(scene.shift)) * size
+    return FaceFrame(centre=centre, iod=IOD_FRACTION * size * scene.scale, angle=float(np.radians(scene.roll)))
 
 
 def _scaled(field, scale: float, points: np.ndarray) -> np.ndarray:
     return scale * field(points)
 
 
-def render(bank: IdentityBank, ident: Identity, severities: Mapping[str, float]) -> Rendered:
-    """Render ``ident`` with the named feature severities."""
-    size = bank.size
-    base = identity_shape(bank, ident)
-    full = displacement_field(base, severities)
+def undeformed_shape(bank: IdentityBank, ident: Identity) -> np.ndarray:
+    """The patient's landmarks and virtual head points before any feature (face frame, with depth)."""
+    members = [bank.portraits[m] for m in ident.members]
+    mouth = bank.portraits[ident.mouth_donor].shape
+    shape = composite_shape([p.shape for p in members], ident.weights, bank.mirror, mouth)
+    coeffs = np.asarray(ident.shape_coefficients) * bank.space.sds
+    shape[:, :2] += np.tensordot(coeffs, bank.space.components, axes=1)
+    frame = face_frame(shape[:, :2])  # back to a unit, level face frame
+    shape = np.concatenate([frame.to_frame(shape[:, :2]), shape[:, 2:] / frame.iod], axis=1)
+    shape = style_hair(with_virtual_points(shape), ident.hair_volume, ident.hair_length)
+    shape[:, :2] += child_field(shape[:, :2], ident.childness)
+    shape[:, :2] += smile_field(shape[:, :2], shape, ident.smile)
+    return shape
+
+
+def patient_shape(undeformed: np.ndarray, severities: Mapping[str, float], scene: Scene, scale: float) -> PatientShape:
+    field = partial(_scaled, displacement_field(undeformed[:478], severities), scale)
+    frontal = undeformed.copy()
+    frontal[:, :2] += field(undeformed[:, :2])
+    turned = bool(scene.yaw or scene.pitch) and scale > 0
+    posed = pose_points(frontal, scene.yaw * scale, scene.pitch * scale) if turned else frontal[:, :2].copy()
+    return PatientShape(undeformed, frontal, posed, field, turned)
+
+
+def _control(bank: IdentityBank, n: int) -> np.ndarray:
+    return np.concatenate([bank.control, np.arange(478, n)])
+
+
+def backward_maps(bank: IdentityBank, ident: Identity, shape: PatientShape, out: FaceFrame, size: int):
+    """Coarse backward maps (output grid -> each member's canvas pixels) and their smallest Jacobian."""
+    cells = grid_cells((size, size), max(4, size // 24))
+    grid = coarse_points((size, size), cells)
+    p = out.to_frame(grid.reshape(-1, 2))
+    ctrl = _control(bank, len(shape.undeformed))
+    if shape.turned:
+        p = anchored_spline(shape.posed[ctrl], shape.frontal[ctrl, :2])(p)
+    p = invert_displacement(shape.field, p)
+    maps, worst = [], np.inf
+    step = (grid[0, 1, 0] - grid[0, 0, 0], grid[1, 0, 1] - grid[0, 0, 1])
+    for m in ident.members:
+        portrait = bank.portraits[m]
+        target = with_virtual_points(portrait.shape)
+        level = portrait.level_for(out.iod)
+        q = anchored_spline(shape.undeformed[ctrl], target[ctrl])(p)
+        grid_map = canvas_frame(level.ppu).to_pixels(q).reshape(grid.shape)
+        det = jacobian_det(grid_map, step) * (out.iod / level.ppu) ** 2
+        worst = min(worst, float(det.min()))
+        maps.append((portrait, level, grid_map))
+    return maps, worst
+
+
+def render(
+    bank: IdentityBank,
+    ident: Identity,
+    scene: Scene,
+    severities: Mapping[str, float],
+    size: int,
+    texture_seed: int = 0,
+) -> Rendered:
+    """Render ``ident`` photographed in ``scene`` with the named feature severities."""
+    out = output_frame(scene, size)
+    undeformed = undeformed_shape(bank, ident)
     for scale in BACKOFF:
-        field = partial(_scaled, full, scale)
-        maps = _backward_maps(bank, ident, base, field, ident.base)
-        det = min(float(jacobian_det(m, _grid_step(size)).min()) for m in maps)
-        if det >= MIN_JACOBIAN / ident.scale**2 or scale == 0.0:
+        shape = patient_shape(undeformed, severities, scene, scale)
+        maps, det = backward_maps(bank, ident, shape, out, size)
+        if det >= MIN_JACOBIAN or scale == 0.0:
             break
-    target = base + field(base)
-    out = output_frame(ident, size)
-    face_mask, head_mask = _masks(target, bank.oval, out, size)
-    img = _compose(bank, ident, maps, face_mask)
-    pixels = _appearance(img, ident, face_mask, head_mask)
-    return Rendered(pixels=pixels, landmarks=out.to_pixels(target), warp_scale=scale, min_jacobian=det)
+    landmarks = out.to_pixels(shape.posed)
+    pixels = compose(bank, ident, scene, maps, landmarks, out, severities, scale, size, texture_seed)
+    landmarks = landmarks[:478]
+    if ident.mirrored:  # the photo flipped: each landmark is where its counterpart was
+        pixels = np.ascontiguousarray(pixels[:, ::-1])
+        landmarks = (landmarks * np.array([-1.0, 1.0]) + np.array([size - 1.0, 0.0]))[bank.mirror]
+    return Rendered(pixels=pixels, landmarks=landmarks, warp_scale=scale, min_jacobian=det)

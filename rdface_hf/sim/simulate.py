@@ -3,49 +3,61 @@
 Output folder (written atomically: it appears only when complete)::
 
     OUT/
-      rd_images/<abbr>/<image_name>   JPEG, quality 92, no metadata
-      disease_images.csv              RDFace columns, then ``identity``
-      phenotypes.json                 ground truth: conditions, identities, severities
+      rd_images/<abbr>/<image_name>   JPEG (quality, size, crop, colour: see the image nuisance), no metadata
+      disease_images.csv              RDFace's six columns, then ``identity`` (a random patient id) and ``age``
+      phenotypes.json                 ground truth: settings, features, conditions, every patient
       simulate_config.json            the SimConfig that made it
-      preview.png                     with --preview: conditions x identities
+      preview.png                     with --preview: real images of some conditions beside unaffected twins
 
 Every image is a function of ``(seed, image index, attempt)`` only, so the
 output is byte-identical for a seed whatever the number of workers. An image
-whose perceptual hash falls near an earlier one's is redrawn with the next
-attempt number, in index order.
+in which MediaPipe finds no face (decoded as ``rdface build`` decodes it), or
+whose perceptual hash falls near an earlier one's, is redrawn with the next
+attempt number, in index order: every image of a release has a face and
+builds without a rejected row. :attr:`SimResult.face_rate` says how often a
+first draw had one.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import io
+import sys
 import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from .._errors import RDFaceError
-from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text, file_sha256
 from .._outputs import atomic_output_dir, check_output_dir
 from .._parallel import default_workers, parallel_map
 from .._results import StageResult
-from ..dataset.images import NEAR_DUPLICATE_DISTANCE, perceptual_hash
-from ..dataset.release import REQUIRED_COLUMNS
-from .conditions import Condition, identity_spread, image_severities, sample_conditions, sample_counts
+from ..dataset.images import NEAR_DUPLICATE_DISTANCE, load_clean, perceptual_hash
+from ..dataset.landmarks import close_process_landmarkers, resolve_landmarker_model, worker_landmarker
+from .bank import FEW_PORTRAITS, IdentityBank, build_bank
+from .conditions import (
+    Condition,
+    identity_spread,
+    image_severities,
+    nuisance_level,
+    sample_conditions,
+    sample_counts,
+    smiling_probability,
+)
 from .config import SimConfig
 from .features import AXES, FEATURES
-from .identities import IdentityBank, build_bank, sample_identity
+from .identities import sample_identity
 from .preview import write_preview
+from .release import write_release
 from .render import render
+from .scene import sample_scene
+from .style import apply_style, encode_jpeg, mix_style, sample_source_style, sample_style
 
-EXTRA_COLUMNS = ("identity",)
-JPEG_QUALITY = 92
 MAX_ATTEMPTS = 50
 
 
@@ -56,37 +68,55 @@ class SimResult(StageResult):
     images: int
     redrawn: int  # images redrawn to avoid a near-duplicate
     seconds: float
+    portraits: int = 2  # source portraits in use
+    no_face: int = 0  # draws redrawn because MediaPipe found no face in them
+
+    @property
+    def face_rate(self) -> float:
+        """Share of first draws in which MediaPipe found a face (every written image has one)."""
+        return 1.0 - self.no_face / max(1, self.images)
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """What to draw: conditions, and per image its condition and name."""
+class Spec:
+    """The settings every image needs (picklable, sent to the workers)."""
+
+    seed: int
+    difficulty: float
+    source_style: float
+    size: int
+    landmarker: str | None = None  # face_landmarker.task: redraw images in which no face is found
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to draw: conditions (with their source styles), and per image its condition and name."""
 
     conditions: list[Condition]
+    source_styles: list[dict]
     image_condition: list[int]
     image_names: list[str]
 
 
-def make_plan(config: SimConfig) -> _Plan:
+def make_plan(config: SimConfig) -> Plan:
     rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(0,)))
     conditions = sample_conditions(config.conditions, rng, config.difficulty)
     counts = sample_counts(config.conditions, float(config.per_condition_mean), rng)
+    styles = [sample_source_style(_style_rng(config.seed, i), int(config.image_size)) for i in range(len(conditions))]
     image_condition, names = [], []
     for ci, (cond, count) in enumerate(zip(conditions, counts)):
         for j in range(count):
             image_condition.append(ci)
             names.append(f"{cond.abbr}_{j + 1:02d}.jpg")
-    return _Plan(conditions, image_condition, names)
+    return Plan(conditions, styles, image_condition, names)
+
+
+def _style_rng(seed: int, condition: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(4, condition)))
 
 
 def image_rng(seed: int, index: int, attempt: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, index, attempt)))
-
-
-def encode_jpeg(pixels: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="JPEG", quality=JPEG_QUALITY)
-    return buf.getvalue()
 
 
 def _hash_of(data: bytes) -> int:
@@ -94,32 +124,67 @@ def _hash_of(data: bytes) -> int:
         return perceptual_hash(np.asarray(im.convert("RGB")))
 
 
-def draw_image(bank: IdentityBank, spec: dict, condition: Condition, index: int, attempt: int) -> dict[str, Any]:
-    """One simulated patient: JPEG bytes, perceptual hash and ground truth."""
-    rng = image_rng(spec["seed"], index, attempt)
-    ident = sample_identity(rng, bank, identity_spread(spec["difficulty"]))
-    sev = image_severities(condition, rng, spec["difficulty"])
-    out = render(bank, ident, sev)
-    data = encode_jpeg(out.pixels)
+def applied_severities(severities: dict[str, float], warp_scale: float) -> dict[str, float]:
+    """The severities drawn: shape features as far as the warp applied them (1 unless folding)."""
+    kind = {name: AXES[f.axis].kind for name, f in FEATURES.items()}
+    return {k: round(v * (warp_scale if kind[k] == "shape" else 1.0), 6) for k, v in severities.items()}
+
+
+def draw_image(
+    bank: IdentityBank,
+    spec: Spec,
+    condition: Condition,
+    source: dict | None,
+    index: int,
+    attempt: int,
+    *,
+    affected: bool = True,
+    severities: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """One simulated patient: JPEG bytes, perceptual hash and ground truth. With
+    ``affected=False``, the same patient in the same photo without the features (a twin);
+    ``severities`` replaces the drawn ones (the same patient and photo otherwise)."""
+    rng = image_rng(spec.seed, index, attempt)
+    d = spec.difficulty
+    ident = sample_identity(rng, bank, identity_spread(d), smiling_probability(d))
+    scene = sample_scene(rng, nuisance_level(d))
+    sev = image_severities(condition, rng, d)
+    if severities is not None:
+        sev = dict(severities)
+    if not affected:
+        sev = dict.fromkeys(sev, 0.0)
+    style = mix_style(sample_style(rng, nuisance_level(d), spec.size), source, spec.source_style, rng)
+    out = render(bank, ident, scene, sev, spec.size, int(rng.integers(2**31)))
+    pixels, landmarks = apply_style(out.pixels, out.landmarks, style)
+    data = encode_jpeg(pixels, style.quality)
+    face = True if spec.landmarker is None else _face_found(spec.landmarker, data)
     truth = {
+        "age": round(ident.age, 2),
         "identity": ident.to_dict(),
-        "features": {k: round(v * out.warp_scale, 6) for k, v in sev.items()},
+        "scene": scene.to_dict(),
+        "style": style.to_dict(),
+        "features": applied_severities(sev, out.warp_scale),
         "warp_scale": out.warp_scale,
         "attempt": attempt,
     }
-    return {"index": index, "bytes": data, "hash": _hash_of(data), "truth": truth}
+    return {"index": index, "bytes": data, "hash": _hash_of(data), "truth": truth, "face": face, "landmarks": landmarks}
 
 
-def _draw_one(bank: IdentityBank, spec: dict, conditions: list[Condition], job: tuple[int, int, int]) -> dict[str, Any]:
-    index, ci, attempt = job
-    with threadpool_limits(1):  # one BLAS thread: fast under a pool, same bits everywhere
-        return draw_image(bank, spec, conditions[ci], index, attempt)
+def _face_found(model: str, data: bytes) -> bool:
+    """Does MediaPipe find a face in the image, decoded as the builder decodes it?"""
+    return worker_landmarker(model).detect(load_clean(data).pixels) is not None
 
 
-def _draw_all(bank: IdentityBank, spec: dict, plan: _Plan, workers: int, progress: bool) -> list[dict]:
-    jobs = [(i, ci, 0) for i, ci in enumerate(plan.image_condition)]
-    draw = partial(_draw_one, bank, spec, plan.conditions)
-    return parallel_map(draw, jobs, workers=workers, chunksize=8, desc="simulate", progress=progress)
+def _draw_one(bank: IdentityBank, spec: Spec, plan: Plan, job: tuple[int, int]) -> dict[str, Any]:
+    index, attempt = job
+    ci = plan.image_condition[index]
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with threadpool_limits(1):  # one BLAS thread: fast under a pool, same bits everywhere
+            return draw_image(bank, spec, plan.conditions[ci], plan.source_styles[ci], index, attempt)
+    finally:
+        cv2.setNumThreads(threads)
 
 
 def _too_close(candidate: int, accepted: np.ndarray, limit: int) -> bool:
@@ -130,71 +195,49 @@ def _too_close(candidate: int, accepted: np.ndarray, limit: int) -> bool:
     return bool((np.unpackbits(xor.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1) <= limit).any())
 
 
-def _dedupe(results: list[dict], bank: IdentityBank, spec: dict, plan: _Plan) -> int:
-    """Redraw, in index order, any image too close to an earlier one; returns the count."""
-    limit = NEAR_DUPLICATE_DISTANCE  # the builder hashes the same decoded JPEG pixels
-    accepted = np.zeros(len(results), dtype=np.uint64)
-    redrawn = 0
+def _rejected(results: list[dict]) -> list[int]:
+    """Images, in index order, without a face or too close to an earlier kept one."""
+    kept = np.zeros(len(results), dtype=np.uint64)
+    n_kept, out = 0, []
     for i, res in enumerate(results):
-        attempt = 0
-        while _too_close(res["hash"], accepted[:i], limit):
-            attempt += 1
-            if attempt > MAX_ATTEMPTS:
+        if not res["face"] or _too_close(res["hash"], kept[:n_kept], NEAR_DUPLICATE_DISTANCE):
+            out.append(i)  # the builder hashes the same decoded JPEG pixels
+        else:
+            kept[n_kept] = np.uint64(res["hash"])
+            n_kept += 1
+    return out
+
+
+def _redraw(results: list[dict], draw, workers: int) -> tuple[int, int]:
+    """Redraw, in rounds, every image without a face or near an earlier one (each with its
+    next attempt number, all of a round in parallel) until none is; returns the counts of
+    both kinds of redraw. The rounds depend on the images alone, not on ``workers``."""
+    attempts = [0] * len(results)
+    no_face = duplicate = 0
+    while rejected := _rejected(results):
+        for i in rejected:
+            no_face += not results[i]["face"]
+            duplicate += bool(results[i]["face"])
+            attempts[i] += 1
+            if attempts[i] > MAX_ATTEMPTS:
                 raise RDFaceError(
-                    f"could not draw image {i + 1} distinct from the others in {MAX_ATTEMPTS} attempts "
-                    "(too many images for this --image-size; use a larger size or fewer images)"
+                    f"could not draw image {i + 1} with a face, distinct from the others, in {MAX_ATTEMPTS} "
+                    "attempts (too many images for this --image-size; use a larger size or fewer images)"
                 )
-            res = _draw_one(bank, spec, plan.conditions, (i, plan.image_condition[i], attempt))
-            redrawn += 1
-        results[i] = res
-        accepted[i] = np.uint64(res["hash"])
-    return redrawn
+        jobs = [(i, attempts[i]) for i in rejected]
+        for i, res in zip(rejected, parallel_map(draw, jobs, workers=workers, chunksize=2, progress=False)):
+            results[i] = res
+    return no_face, duplicate
 
 
-def _csv_text(plan: _Plan, identities: list[str]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(REQUIRED_COLUMNS + EXTRA_COLUMNS)
-    for name, ci, ident in zip(plan.image_names, plan.image_condition, identities):
-        c = plan.conditions[ci]
-        w.writerow([name, c.disease_name, c.abbr, c.sub_category, c.gene_name, c.orphanet_code, ident])
-    return buf.getvalue()
-
-
-def _ground_truth(config: SimConfig, plan: _Plan, results: list[dict], identities: list[str]) -> dict:
-    images = []
-    for name, ci, ident, res in zip(plan.image_names, plan.image_condition, identities, results):
-        images.append({"image_name": name, "disease_abbr": plan.conditions[ci].abbr, "patient": ident, **res["truth"]})
-    return {
-        "simulator": "rdface_hf.sim",
-        "seed": config.seed,
-        "difficulty": config.difficulty,
-        "image_size": config.image_size,
-        "features": {
-            n: {"axis": f.axis, "sign": f.sign, "measure": AXES[f.axis].description} for n, f in FEATURES.items()
-        },
-        "conditions": [c.to_dict() for c in plan.conditions],
-        "images": images,
-    }
-
-
-def _identities_digest(folder: str | None) -> str | None:
-    """sha256 over the names and bytes of the ``--identities`` photos (the simulator's only input)."""
-    if folder is None:
-        return None
-    h = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
-        h.update(path.name.encode() + b"\0" + file_sha256(path).encode() + b"\n")
-    return h.hexdigest()
-
-
-def _write_release(tmp: Path, config: SimConfig, plan: _Plan, results: list[dict]) -> None:
-    identities = [f"SIMP{i + 1:05d}" for i in range(len(results))]
-    for name, ci, res in zip(plan.image_names, plan.image_condition, results):
-        atomic_write_bytes(tmp / "rd_images" / plan.conditions[ci].abbr / name, res["bytes"])
-    atomic_write_text(tmp / "disease_images.csv", _csv_text(plan, identities))
-    atomic_write_json(tmp / "phenotypes.json", _ground_truth(config, plan, results, identities))
-    config.save(tmp / config.config_file(), inputs_sha256=_identities_digest(config.identities))
+def warn_few_portraits(bank: IdentityBank) -> None:
+    n = len(bank.portraits)
+    if n < FEW_PORTRAITS:
+        print(
+            f"rdface simulate: warning: only {n} source portrait(s) in use (fewer than {FEW_PORTRAITS}): "
+            f"patients share their source faces; pass --identities DIR with {FEW_PORTRAITS} or more portraits",
+            file=sys.stderr,
+        )
 
 
 def simulate(config: SimConfig, *, progress: bool = True) -> SimResult:
@@ -203,16 +246,23 @@ def simulate(config: SimConfig, *, progress: bool = True) -> SimResult:
     inputs = (config.identities,) if config.identities else ()
     owner = config.owner()
     check_output_dir(config.out, owner=owner, overwrite=config.overwrite, inputs=inputs)  # before any slow work
-    bank = build_bank(config.image_size, config.identities)
+    bank = build_bank(config.identities)
+    warn_few_portraits(bank)
     plan = make_plan(config)
-    spec = {"seed": config.seed, "difficulty": float(config.difficulty)}
+    model = str(resolve_landmarker_model())
+    spec = Spec(int(config.seed), float(config.difficulty), float(config.source_style), int(config.image_size), model)
     workers = default_workers() if config.workers is None else config.workers
+    draw = partial(_draw_one, bank, spec, plan)
     with atomic_output_dir(config.out, owner=owner, overwrite=config.overwrite, inputs=inputs) as tmp:
-        results = _draw_all(bank, spec, plan, workers, progress)
-        redrawn = _dedupe(results, bank, spec, plan)
-        _write_release(tmp, config, plan, results)
-        if config.preview:
-            write_preview(tmp / "preview.png", bank, plan.conditions, config.seed)
-    return SimResult(
-        Path(config.out).absolute(), len(plan.conditions), len(results), redrawn, time.perf_counter() - start
-    )
+        jobs = [(i, 0) for i in range(len(plan.image_names))]
+        results = parallel_map(draw, jobs, workers=workers, chunksize=8, desc="simulate", progress=progress)
+        try:
+            no_face, redrawn = _redraw(results, draw, workers)
+            write_release(tmp, config, plan, results, bank)
+            if config.preview:
+                write_preview(tmp / "preview.png", bank, spec, plan, results)
+        finally:
+            close_process_landmarkers()
+    seconds = time.perf_counter() - start
+    return SimResult(Path(config.out).absolute(), len(plan.conditions), len(results), redrawn, seconds,
+                     len(bank.portraits), no_face)  # fmt: skip
