@@ -44,6 +44,11 @@ class ReportConfig(StageConfig):
     z_threshold: float | None = option(
         None, help="landmarks: |z| that gives an HPO term (default: each term's, 2 as in HPO's definitions)"
     )
+    pose_adjust: bool = option(
+        True,
+        help="landmarks: regress the head's yaw and pitch (from the 3-D landmarks) out of every measure, "
+        "fitted on the training images (--no-pose-adjust: raw measures)",
+    )
     conditions: str = option("all", help="'all' or comma-separated condition abbreviations")
     batch_size: int = option(8, help="images per generation batch")
     max_new_tokens: int = option(512, help="most tokens a report may have")

@@ -1,11 +1,9 @@
 """Reports measured from landmarks: z-scores against reference statistics, HPO terms, text.
 
 The reference is the training images of the dataset (a fold's training split, or every
-non-test image), never its test images. RDFace holds patients, not a healthy population,
-so each measure's centre and spread are robust: the median and 1.4826 x the median
-absolute deviation (the standard deviation for normal data, barely moved by the tails
-that affected faces make). A z-score beyond a term's threshold (2, as HPO's "more than two
-standard deviations" definitions) gives the term.
+non-test image), never its test images (:mod:`.reference`: the head pose regressed out of
+every measure, then robust centre and spread). A z-score beyond a term's threshold (2, as
+HPO's "more than two standard deviations" definitions) gives the term.
 
 The text follows the report layout of the vision-language reports (overall impression,
 left eye, right eye, nose, mouth and lips, suggested diagnosis), so both kinds of report
@@ -15,57 +13,17 @@ values are in the ``measurements`` column, not in the text that the similarity m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._errors import InputError
-from .._results import StageResult
 from ..metrics.report_similarity.sections import REGIONS, render_report
 from .hpo import HpoTerm, measured_terms
-from .measures import MEASURES, measure_face
+from .measures import MEASURES, head_pose, measure_face
+from .reference import MAD_TO_SD, MIN_REFERENCE, ReferenceStats
 
-MAD_TO_SD = 1.4826
-MIN_REFERENCE = 5  # faces needed for reference statistics
+__all__ = ["MAD_TO_SD", "MIN_REFERENCE", "LandmarkReport", "ReferenceStats", "findings", "landmark_report"]
 DIAGNOSIS_TEXT = "Not assessed (a report measured from landmarks suggests no diagnosis)."
-
-
-@dataclass(frozen=True)
-class ReferenceStats(StageResult):
-    """Centre and robust spread of every measure over the reference faces."""
-
-    center: dict[str, float]
-    scale: dict[str, float]
-    faces: int  # reference images with landmarks
-    images: int  # reference images in all
-
-    @classmethod
-    def fit(cls, measurements: Sequence[dict[str, float] | None]) -> ReferenceStats:
-        present = [m for m in measurements if m is not None]
-        if len(present) < MIN_REFERENCE:
-            raise InputError(
-                f"only {len(present)} reference (training) image(s) have landmarks; "
-                f"z-scores need at least {MIN_REFERENCE}"
-            )
-        center, scale = {}, {}
-        for name in MEASURES:
-            values = np.array([m[name] for m in present], dtype=np.float64)
-            values = values[np.isfinite(values)]
-            med = float(np.median(values)) if len(values) else float("nan")
-            spread = MAD_TO_SD * float(np.median(np.abs(values - med))) if len(values) else 0.0
-            if not spread > 0 and len(values) > 1:
-                spread = float(np.std(values, ddof=1))
-            center[name], scale[name] = med, spread
-        return cls(center=center, scale=scale, faces=len(present), images=len(measurements))
-
-    def z_scores(self, measurement: dict[str, float]) -> dict[str, float]:
-        """z of each measure; NaN where the reference has no spread or the value is missing."""
-        out = {}
-        for name in MEASURES:
-            value, scale = measurement.get(name, float("nan")), self.scale[name]
-            out[name] = (value - self.center[name]) / scale if scale > 0 and np.isfinite(value) else float("nan")
-        return out
 
 
 @dataclass(frozen=True)
@@ -136,12 +94,15 @@ class LandmarkReport:
     hpo_terms: list[str]
     measurements: dict[str, float]
     z_scores: dict[str, float]
+    pose: tuple[float, float]  # head yaw and pitch, degrees (NaN without 3-D landmarks)
 
 
 def landmark_report(points_px: np.ndarray, reference: ReferenceStats, threshold: float | None = None) -> LandmarkReport:
-    """The measured report of one face ((478, 2+) landmarks in pixels)."""
+    """The measured report of one face ((478, 2+) landmarks in pixels; with MediaPipe's depth as a
+    third column, the head pose is regressed out as the reference says)."""
     measurement = measure_face(points_px)
-    z = reference.z_scores(measurement)
+    pose = head_pose(points_px)
+    z = reference.z_scores(measurement, pose)
     fs = findings(z, threshold)
     regions = render_regions(z, fs)
     return LandmarkReport(
@@ -150,4 +111,5 @@ def landmark_report(points_px: np.ndarray, reference: ReferenceStats, threshold:
         hpo_terms=[f.term.id for f in fs],
         measurements=measurement,
         z_scores=z,
+        pose=pose,
     )

@@ -2,8 +2,9 @@
 
 Dataset images use the landmarks stored by ``rdface build``; synthetic images are
 measured afresh with the same detector (MediaPipe's face landmarker). The reference
-statistics come from the dataset's training images only and are saved beside the reports
-(``reference_stats.json``), with a digest of the reference image ids.
+statistics (head-pose slopes, robust centre and spread) come from the dataset's training
+images only and are saved beside the reports (``reference_stats.json``), with a digest of
+the reference image ids.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .config import ReportConfig
 from .hpo import table, terms
 from .inputs import Source, reference_faces
 from .landmark_report import ReferenceStats, landmark_report
-from .measures import measure_face, to_pixels
+from .measures import head_pose, measure_face, to_pixels
 from .rows import base_row, empty_row
 from .writer import ReportWriter
 
@@ -39,7 +40,8 @@ def _measure(points: np.ndarray | None) -> dict[str, float] | None:
 def fit_reference(config: ReportConfig, source: Source) -> tuple[ReferenceStats, dict[str, Any]]:
     """Reference statistics from the dataset's training images, and their record."""
     faces, ids = reference_faces(source.dataset, config.fold)
-    stats = ReferenceStats.fit([_measure(f) for f in faces])
+    poses = [head_pose(f) if f is not None else (float("nan"), float("nan")) for f in faces]
+    stats = ReferenceStats.fit([_measure(f) for f in faces], poses, adjust_pose=config.pose_adjust)
     record = {
         "fold": str(config.fold),
         "reference": "training images: "
@@ -51,7 +53,15 @@ def fit_reference(config: ReportConfig, source: Source) -> tuple[ReferenceStats,
         "images": stats.images,
         "faces": stats.faces,
         "image_ids_sha256": hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest(),
-        "statistic": "median and 1.4826 x median absolute deviation",
+        "pose": (
+            f"yaw and pitch regressed out of every measure (least squares over {stats.posed_faces} "
+            "training faces with 3-D landmarks), measures taken back to their median pose"
+            if stats.pose_slope
+            else "not adjusted"
+        ),
+        "pose_center": stats.pose_center,
+        "pose_slope": stats.pose_slope,
+        "statistic": "median and 1.4826 x median absolute deviation (of the pose-adjusted measures)",
         "center": stats.center,
         "scale": stats.scale,
         "hpo_table": table()["source"],
@@ -66,7 +76,9 @@ def _points(row: dict[str, Any], detector) -> np.ndarray | None:
         width, height = row["image"].size
         return to_pixels(row["landmarks"], width, height)
     face = detector.detect(row["image"].convert("RGB"))
-    return None if face is None else face.pixels()
+    if face is None:
+        return None
+    return face.points.astype(np.float64) * np.array([face.width, face.height, face.width], dtype=np.float64)
 
 
 def _row(reference: ReferenceStats, points: np.ndarray | None, threshold: float | None) -> dict[str, Any]:
@@ -79,6 +91,8 @@ def _row(reference: ReferenceStats, points: np.ndarray | None, threshold: float 
         k: {"value": round(v, 6), "z": round(z[k], 3) if np.isfinite(z[k]) else None}
         for k, v in report.measurements.items()
     }
+    for name, angle in zip(("head_yaw", "head_pitch"), report.pose):  # degrees; z: not a finding
+        values[name] = {"value": round(angle, 3) if np.isfinite(angle) else None, "z": None}
     return {
         "status": "ok",
         "regions": report.regions,
@@ -98,7 +112,11 @@ def landmark_reports(
     """Write a measured report for every row of ``todo``; ``prepared``: :func:`fit_reference`'s."""
     reference, record = prepared
     atomic_write_json(reference_file, record)
-    settings = {"reference": record["reference"], "z_threshold": config.z_threshold or "per term (table)"}
+    settings = {
+        "reference": record["reference"],
+        "z_threshold": config.z_threshold or "per term (table)",
+        "pose_adjust": bool(reference.pose_slope),
+    }
     provenance = {"model": MODEL_NAME, "model_revision": "", "prompt": "", "generation": json.dumps(settings)}
     detector = None
     if source.kind == "synthetic":

@@ -9,7 +9,9 @@ plain ratios. Anatomical left and right are the *patient's*: the left eye is on 
 image's right.
 
 :data:`MEASURES` lists every measure with its region of the report and a description;
-:func:`measure_face` computes them for one face.
+:func:`measure_face` computes them for one face. :func:`head_pose` estimates how far the head
+is turned (yaw) and tilted (pitch) from MediaPipe's 3-D landmarks, so that the reference can
+regress the pose out of every measure (:class:`~rdface_hf.reports.landmark_report.ReferenceStats`).
 """
 
 from __future__ import annotations
@@ -139,9 +141,27 @@ def measure_face(points: np.ndarray) -> dict[str, float]:
     return out
 
 
+def head_pose(points: np.ndarray) -> tuple[float, float]:
+    """(yaw, pitch) in degrees of (478, 3) landmarks in pixels (x, y, and MediaPipe's depth z in
+    the scale of x): the direction of the normal of the plane that fits the 3-D points best (least
+    squares), turned towards the camera. A frontal face gives about (0, 0) up to a fixed offset
+    that the reference absorbs; ``(nan, nan)`` without depth (2-D landmarks) or with a degenerate
+    cloud."""
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] < 3 or not np.isfinite(pts[:, :3]).all():
+        return float("nan"), float("nan")
+    centred = pts[:, :3] - pts[:, :3].mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    if not s[1] > 0 or not np.ptp(centred[:, 2]) > 0:
+        return float("nan"), float("nan")
+    normal = vt[2] if vt[2, 2] >= 0 else -vt[2]
+    return float(np.degrees(np.arctan2(normal[0], normal[2]))), float(np.degrees(np.arctan2(normal[1], normal[2])))
+
+
 def to_pixels(landmarks, width: int, height: int) -> np.ndarray | None:
-    """Normalised MediaPipe landmarks (x / width, y / height, as the dataset stores them) in
-    pixels; ``None`` without a face (``None``, empty or NaN)."""
+    """Normalised MediaPipe landmarks (x / width, y / height, z in the scale of x, as the dataset
+    stores them) in pixels: (478, 3) with z times the width, or (478, 2) when the landmarks have no
+    depth; ``None`` without a face (``None``, empty or NaN)."""
     if landmarks is None:
         return None
     pts = np.asarray(landmarks, dtype=np.float64)
@@ -150,4 +170,5 @@ def to_pixels(landmarks, width: int, height: int) -> np.ndarray | None:
     pts = pts.reshape(NUM_POINTS, -1)
     if pts.shape[1] < 2 or not np.isfinite(pts[:, :2]).all():
         return None
-    return pts[:, :2] * np.array([float(width), float(height)])
+    scale = np.array([float(width), float(height), float(width)])[: min(pts.shape[1], 3)]
+    return pts[:, : len(scale)] * scale

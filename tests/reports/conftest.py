@@ -130,7 +130,7 @@ def landmark_build(tmp_path, base_face, write_built_dataset, noise_image):
         rows = {k: [] for k in features}
         for i in range(n):
             hyp = i % 4 == 0
-            rows["image"].append({"bytes": _png(noise_image(image_seed + i, 256)), "path": None})
+            rows["image"].append({"bytes": _png(noise_image(image_seed + i, 64)), "path": None})
             rows["image_id"].append(f"rdf-{name}-{i:03d}")
             rows["condition"].append(int(hyp))
             rows["disease_abbr"].append("HYP" if hyp else "NOR")

@@ -39,6 +39,9 @@ def test_measured_reports_find_the_edited_feature(tmp_path, landmark_build):
     assert not reads_normal(row["regions"]["left_eye"])
     measurements = json.loads(row["measurements"])
     assert measurements["interpupillary_distance"]["z"] >= 2.0
+    assert np.isfinite(measurements["head_yaw"]["value"]) and measurements["head_yaw"]["z"] is None
+    reference = json.loads((tmp_path / "rep" / "reference_stats.json").read_text())
+    assert set(reference["pose_slope"]) == set(reference["center"]) and reference["pose"].startswith("yaw and pitch")
     assert row["model"] == "landmarks" and row["source"] == "real" and row["status"] == "ok"
     normal = ds.filter(lambda r: not r["hpo_terms"])[0]
     assert all(reads_normal(normal["regions"][r]) for r in REGIONS[:-1])
@@ -75,6 +78,8 @@ def test_resume_jsonl_and_settings_guard(tmp_path, landmark_build):
     assert len(ds) == 8 and set(ds["split"]) == {"test"}
     with pytest.raises(InputError, match="other settings"):
         _run(out, build, split="test", format="jsonl", z_threshold=1.5)
+    with pytest.raises(InputError, match="other settings"):
+        _run(out, build, split="test", format="jsonl", pose_adjust=False)
     assert _run(out, build, split="test", format="jsonl", z_threshold=1.5, overwrite=True).new_reports == 8
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from rdface_hf.reports import hpo
 from rdface_hf.reports.landmark_report import ReferenceStats, findings, render_regions
-from rdface_hf.reports.measures import MEASURES, R_EXO, measure_face, to_pixels
+from rdface_hf.reports.measures import MEASURES, R_EXO, head_pose, measure_face, to_pixels
 
 
 def _similar(points, angle, scale, shift):
@@ -84,3 +84,63 @@ def test_thresholds_and_text():
     assert "Hypertelorism" in regions["left_eye"] and regions["nose"].startswith("Normal")
     with pytest.raises(Exception, match="at least 5"):
         ReferenceStats.fit([None, dict.fromkeys(MEASURES, 1.0)])
+
+
+def _turned(points: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
+    """3-D points turned by ``yaw`` about the vertical axis, then tilted by ``pitch`` (degrees)."""
+    a, b = np.radians(yaw), np.radians(pitch)
+    ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(b), np.sin(b)], [0, -np.sin(b), np.cos(b)]])
+    return points @ (rx @ ry).T
+
+
+def test_head_pose_of_a_turned_plane():
+    """A flat face (z = 0) turned by a known yaw and pitch: the plane's normal gives them back."""
+    rng = np.random.default_rng(0)
+    flat = np.column_stack([rng.uniform(-50, 50, 478), rng.uniform(-60, 60, 478), np.zeros(478)])
+    yaw, pitch = head_pose(_turned(flat, 0.5, 0.0))
+    assert yaw == pytest.approx(0.5, abs=1e-6) and pitch == pytest.approx(0.0, abs=1e-6)
+    yaw, pitch = head_pose(_turned(flat, 20.0, 0.0))
+    assert yaw == pytest.approx(20.0, abs=1e-6) and pitch == pytest.approx(0.0, abs=1e-6)
+    assert head_pose(_turned(flat, -12.0, 0.0))[0] == pytest.approx(-12.0, abs=1e-6)
+    assert head_pose(_turned(flat, 0.0, 8.0))[1] == pytest.approx(8.0, abs=1e-6)
+    assert np.isnan(head_pose(flat[:, :2])).all()  # no depth: no pose
+    assert np.isnan(head_pose(flat)).all()  # flat in z (no depth information)
+
+
+def test_pose_regression_on_a_hand_made_reference():
+    """Known answer: mouth width = 0.4 + 0.01 x yaw (+ tiny noise) over the reference, no pitch
+    effect. The fitted slope is 0.01; a frontal-reference face turned by 20 degrees has z near 0
+    after the adjustment and a large z without it."""
+    rng = np.random.default_rng(1)
+    yaws, pitches = rng.uniform(-20, 20, 40), rng.uniform(-10, 10, 40)
+    noise = rng.normal(0.0, 0.002, 40)
+    rows = [dict.fromkeys(MEASURES, 1.0) | {"mouth_width": 0.4 + 0.01 * y + e} for y, e in zip(yaws, noise)]
+    poses = list(zip(yaws, pitches))
+    stats = ReferenceStats.fit(rows, poses)
+    yaw_slope, pitch_slope = stats.pose_slope["mouth_width"]
+    assert yaw_slope == pytest.approx(0.01, abs=5e-4) and pitch_slope == pytest.approx(0.0, abs=5e-4)
+    assert stats.posed_faces == 40 and stats.scale["mouth_width"] == pytest.approx(0.002, rel=0.5)
+    turned = dict.fromkeys(MEASURES, 1.0) | {"mouth_width": 0.4 + 0.01 * 20}
+    assert abs(stats.z_scores(turned, (20.0, 0.0))["mouth_width"]) < 1.5
+    assert stats.z_scores(turned)["mouth_width"] > 20  # without a pose: not adjusted
+    raw = ReferenceStats.fit(rows, poses, adjust_pose=False)
+    assert raw.pose_slope == {} and raw.z_scores(turned, (20.0, 0.0))["mouth_width"] > 1.2
+    wide = dict.fromkeys(MEASURES, 1.0) | {"mouth_width": 0.4 + 0.01 * 20 + 0.02}  # a real finding, turned
+    assert stats.z_scores(wide, (20.0, 0.0))["mouth_width"] > 5
+    few = ReferenceStats.fit(rows[:6], poses[:6])  # too few faces to fit slopes: no adjustment
+    assert few.pose_slope == {} and few.faces == 6
+
+
+def test_pose_adjustment_removes_a_turned_heads_bias(base_face):
+    """The astronaut's real 3-D landmarks turned by known yaws: the pose-adjusted interpupillary
+    distance varies less across the turns than the raw one."""
+    pts = base_face * np.array([256.0, 256.0, 256.0])
+    centre = pts.mean(axis=0)
+    faces = [_turned(pts - centre, y, p) + centre for y, p in zip(np.linspace(-25, 25, 21), np.tile([-6, 0, 6], 7))]
+    rows, poses = [measure_face(f) for f in faces], [head_pose(f) for f in faces]
+    assert np.corrcoef([p[0] for p in poses], np.linspace(-25, 25, 21))[0, 1] > 0.99
+    stats = ReferenceStats.fit(rows, poses)
+    raw = np.std([r["interpupillary_distance"] for r in rows])
+    adjusted = np.std([stats.adjusted(r, p)["interpupillary_distance"] for r, p in zip(rows, poses)])
+    assert adjusted < 0.5 * raw
