@@ -9,7 +9,8 @@ CONFIG = FilterConfig
 HELP = "score a synthetic set against one fold's real training faces and keep the best (leak-free)"
 DESCRIPTION = (
     HELP + ". Prototypes come from the fold's training split only (never the test split). Scores: landmarks "
-    "(478-point shape: prototype distance, margin, regions, identity factored out), paper5pt (the RDFace paper's "
+    "(478-point shape and 32 facial measures: likelihood ratio, prototype distance, margin, regions, identity "
+    "factored out), paper5pt (the RDFace paper's "
     "5-point cosine), embedding (any transformers vision backbone). O holds every input image with its score and "
     "a 'kept' flag, a per-condition summary and a histogram; feed it to 'rdface merge'."
 )

@@ -43,9 +43,9 @@ class FilterConfig(StageConfig):
     )
     score: Literal["landmarks", "paper5pt", "embedding"] = option(
         "landmarks",
-        help="landmarks: 478-point shape against the condition's prototype (margin, regions, identity factored "
-        "out); paper5pt: the RDFace paper's 5-point cosine; embedding: cosine to the condition's image-embedding "
-        "centroid",
+        help="landmarks: 478-point shape and 32 facial measures against the condition's prototype (likelihood "
+        "ratio, margin, regions, identity factored out); paper5pt: the RDFace paper's 5-point cosine; embedding: "
+        "cosine to the condition's image-embedding centroid",
     )
     mode: Literal["threshold", "top-n-per-condition", "global-top-n"] = option(
         "top-n-per-condition",

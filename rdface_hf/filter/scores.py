@@ -20,8 +20,16 @@ counts for less. For a face ``x`` and its condition ``c`` (``z``: whitened
   *other* prototype minus ``own_distance`` (positive: closer to its own);
 - ``eyes``, ``nose``, ``mouth``, ``jaw``: ``expression`` of each region alone
   (its landmarks, its own whitening);
+- ``phenotype``: the log likelihood ratio (nats) of the face's 32 facial
+  measures (:mod:`~rdface_hf.filter.measures`: inter-canthal distance, fissure
+  length and slant, philtrum, mouth width, jaw, ..., pose-normalised) under its
+  condition against under the whole population, from a two-level Gaussian fitted
+  on the training faces (:mod:`~rdface_hf.filter.plda`: pooled within-condition
+  covariance, between-condition variances by the method of moments, empirical
+  Bayes prototypes); the 956 coordinates are too many for a handful of faces per
+  condition, a few tens of measures are not;
 
-and ``score = expression + 0.5 * mean(regions) + 0.25 * margin``.
+and ``score = phenotype + expression + 0.5 * mean(regions) + 0.25 * margin``.
 
 ``paper5pt`` (:class:`Paper5ptScorer`) is the RDFace paper's score, for
 comparison: the cosine between a face's 25 five-point distances
@@ -35,13 +43,15 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
 
+from .measures import facial_measures
+from .plda import PhenotypeModel
 from .shapes import REGIONS, aligned, fit_template, five_point_vector, has_face, region_columns
 
 REGION_WEIGHT = 0.5
 MARGIN_WEIGHT = 0.25
 MEAN_SHRINK = 1.0  # prototype weight n / (n + MEAN_SHRINK)
 MIN_SHRINKAGE = 0.05  # covariance shrinkage floor (Ledoit-Wolf may pick less)
-LANDMARK_COMPONENTS = ("expression", "own_distance", "margin", *REGIONS)
+LANDMARK_COMPONENTS = ("phenotype", "expression", "own_distance", "margin", *REGIONS)
 
 
 def _class_means(x: np.ndarray, labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,6 +139,7 @@ class LandmarkScorer:
     template: np.ndarray  # (478, 2) Procrustes mean of the training faces
     whole: _Whitened
     regions: dict[str, _Whitened]
+    phenotype: PhenotypeModel  # on the facial measures
     num_classes: int
 
     @classmethod
@@ -142,7 +153,12 @@ class LandmarkScorer:
         x = aligned(points[face], template)
         y = labels[face]
         regions = {r: _Whitened.fit(x[:, region_columns(r)], y, num_classes) for r in REGIONS}
-        return cls(template, _Whitened.fit(x, y, num_classes), regions, num_classes)
+        measured = facial_measures(points[face])
+        usable = np.isfinite(measured).all(axis=1)  # a degenerate face (all points equal) has none
+        if not usable.any():
+            raise ValueError("no training face has facial measures")
+        phenotype = PhenotypeModel.fit(measured[usable], y[usable], num_classes)
+        return cls(template, _Whitened.fit(x, y, num_classes), regions, phenotype, num_classes)
 
     def score(self, points: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
         """``score`` and its components for each row (NaN: no face or no prototype)."""
@@ -159,9 +175,11 @@ class LandmarkScorer:
         for r, block in self.regions.items():
             cols = region_columns(r)
             out[r] = block.expression(block.project(np.nan_to_num(x[:, cols]))[0], labels)
+        out["phenotype"] = self.phenotype.log_ratio(facial_measures(points), labels)
         region_mean = np.mean([out[r] for r in REGIONS], axis=0)
-        out["score"] = out["expression"] + REGION_WEIGHT * region_mean + MARGIN_WEIGHT * out["margin"]
-        missing = ~has_face(points) | np.isnan(out["expression"])
+        shape = out["expression"] + REGION_WEIGHT * region_mean + MARGIN_WEIGHT * out["margin"]
+        out["score"] = out["phenotype"] + shape
+        missing = ~has_face(points) | np.isnan(out["expression"]) | np.isnan(out["phenotype"])
         for value in out.values():
             value[missing] = np.nan
         return out

@@ -35,7 +35,9 @@ def test_outputs_and_no_face_rows(filter_inputs, tmp_path):
     ds = load_dataset(str(out), split="train")
     assert len(ds) == 20 == result.images  # every input row comes out, in order
     assert ds["seed"] == list(range(1, 21))
-    assert {"landmarks", "score", "kept", "score_expression", "score_margin", "score_eyes"} <= set(ds.column_names)
+    assert {"landmarks", "score", "kept", "score_phenotype", "score_expression", "score_margin", "score_eyes"} <= set(
+        ds.column_names
+    )
     assert ds.features["condition"].names == ["Alpha syndrome", "Beta syndrome", "Gamma syndrome"]
     t = truths(ds)
     no_face = [i for i, x in enumerate(t) if x == "no_face"]

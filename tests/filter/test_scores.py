@@ -133,3 +133,18 @@ def test_regions_are_disjoint_enough_and_named():
     assert set(regions) == {"eyes", "nose", "mouth", "jaw"}
     assert 468 in regions["eyes"] and 473 in regions["eyes"] and 152 in regions["jaw"]
     assert not set(regions["eyes"]) & set(regions["mouth"])
+
+
+def test_landmark_score_adds_the_phenotype_log_ratio(toy):
+    """``score = phenotype + expression + 0.5 * mean(regions) + 0.25 * margin``; the facial-measure
+    log ratio alone already puts right faces above wrong ones (the toy widens whole regions)."""
+    labels = np.repeat([0, 1, 2], 5)
+    scorer = LandmarkScorer.fit(_faces(toy, labels, 12), labels, num_classes=3)
+    faces, truth = _faces(toy, [0, 1, 2] * 3, 13), np.array([0, 1, 2] * 3)
+    pos, wrong = scorer.score(faces, truth), scorer.score(faces, (truth + 1) % 3)
+    for out in (pos, wrong):
+        regions = np.mean([out[r] for r in ("eyes", "nose", "mouth", "jaw")], axis=0)
+        expected = out["phenotype"] + out["expression"] + 0.5 * regions + 0.25 * out["margin"]
+        np.testing.assert_allclose(out["score"], expected, rtol=1e-12)
+    assert np.median(pos["phenotype"]) > 0 > np.median(wrong["phenotype"])
+    assert (pos["phenotype"] > wrong["phenotype"]).mean() >= 0.8
