@@ -20,6 +20,7 @@ import numpy as np
 import safetensors.torch
 import torch
 import torch.nn.functional as F
+from torch.profiler import record_function
 
 from ..._io import atomic_write_bytes
 from . import stacked
@@ -144,28 +145,32 @@ def train_step(trainer: Trainer, batch: dict[str, torch.Tensor]) -> torch.Tensor
     sched, dtype = trainer.scheduler, trainer.weight_dtype
     latents, noise, timesteps = batch["latents"], batch["noise"], batch["timesteps"]
     noisy = sched.add_noise(latents, noise, timesteps)
-    with (
-        trainer.accelerator.autocast(),
-        stacked.routed(trainer.unet_layers.values(), batch["route"], identity=batch["identity"]),
-        stacked.routed(trainer.text_layers.values(), batch["route"], identity=batch["identity"]),
-    ):
-        if trainer.text_layers:
-            states = trainer.text_encoder(batch["prompt"], return_dict=False)[0]
+    route, identity = batch["route"], batch["identity"]
+    with record_function("lora.forward"):  # named ranges for torch.profiler (benchmarks/lora_speed.py --profile)
+        with (
+            trainer.accelerator.autocast(),
+            stacked.routed(trainer.unet_layers.values(), route, identity=identity),
+            stacked.routed(trainer.text_layers.values(), route, identity=identity),
+        ):
+            if trainer.text_layers:
+                states = trainer.text_encoder(batch["prompt"], return_dict=False)[0]
+            else:
+                states = batch["prompt"]
+            pred = trainer.unet(noisy.to(dtype), timesteps, states.to(dtype), return_dict=False)[0]
+        if sched.config.prediction_type == "v_prediction":
+            target = sched.get_velocity(latents, noise, timesteps)
         else:
-            states = batch["prompt"]
-        pred = trainer.unet(noisy.to(dtype), timesteps, states.to(dtype), return_dict=False)[0]
-    if sched.config.prediction_type == "v_prediction":
-        target = sched.get_velocity(latents, noise, timesteps)
-    else:
-        target = noise
-    per_sample = F.mse_loss(pred.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
-    loss = (per_sample * batch["weight"]).sum()  # a sum: each slot's gradient is its own batch-1 gradient
-    trainer.accelerator.backward(loss)
-    if trainer.accelerator.scaler is not None:
-        trainer.accelerator.unscale_gradients()
-    stacked.clip_per_slot(trainer.params, trainer.max_grad_norm)
-    trainer.optimizer.step()
-    trainer.optimizer.zero_grad(set_to_none=True)
+            target = noise
+        per_sample = F.mse_loss(pred.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
+        loss = (per_sample * batch["weight"]).sum()  # a sum: each slot's gradient is its own batch-1 gradient
+    with record_function("lora.backward"):
+        trainer.accelerator.backward(loss)
+    with record_function("lora.optimizer"):
+        if trainer.accelerator.scaler is not None:
+            trainer.accelerator.unscale_gradients()
+        stacked.clip_per_slot(trainer.params, trainer.max_grad_norm)
+        trainer.optimizer.step()
+        trainer.optimizer.zero_grad(set_to_none=True)
     return per_sample.detach()
 
 

@@ -55,9 +55,13 @@ class StackedLoRALinear(nn.Module):
         else:
             a = self.lora_A[route]  # [n, r, in]
             b = self.lora_B[route]  # [n, out, r]
-        h = self.dropout(x).reshape(n, -1, x.shape[-1])
-        delta = torch.bmm(torch.bmm(h.to(a.dtype), a.transpose(1, 2)), b.transpose(1, 2))
-        return out + (delta * self.scale).reshape(out.shape).to(out.dtype)
+        h = self.dropout(x).reshape(n, -1, x.shape[-1]).to(a.dtype)
+        low = torch.bmm(h, a.transpose(1, 2))  # [n, L, r]
+        if self.scale != 1.0:  # scaled at rank r, not on the full-width output
+            low = low * self.scale
+        if out.dtype == a.dtype:  # out + low @ B^T in one kernel: no full-width delta, product or sum pass
+            return torch.baddbmm(out.reshape(n, -1, out.shape[-1]), low, b.transpose(1, 2)).reshape(out.shape)
+        return out + torch.bmm(low, b.transpose(1, 2)).reshape(out.shape).to(out.dtype)
 
 
 def _matches(name: str, targets: Sequence[str]) -> bool:

@@ -40,7 +40,8 @@ def test_two_processes_share_the_conditions(trained, train_args, tmp_path):
     writes the index, and the adapters are those of a single process."""
     out = tmp_path / "two"
     torchrun = Path(sys.executable).with_name("torchrun")
-    command = [str(torchrun), "--nproc_per_node", "2", "-m", "rdface_hf.cli"]
+    # --standalone: torchrun picks a free port (never the default 29500 that a parallel test may hold)
+    command = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "rdface_hf.cli"]
     command += train_args(output_dir=out, conditions_per_batch=1)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "ACCELERATE_USE_CPU": "1"}
     proc = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
