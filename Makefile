@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-demo: install  ## simulate -> build -> load on the embedded default (CPU, about a minute)
+demo: install  ## simulate -> build -> load on the embedded default (CPU, about 2 minutes)
 	$(BIN)/rdface demo
 
 lint: install  ## ruff lint and format check (CI runs it before the tests)
