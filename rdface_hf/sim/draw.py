@@ -29,7 +29,7 @@ from .._parallel import parallel_map
 from ..dataset.landmarks import close_process_landmarkers, resolve_landmarker_model
 from .bank import build_bank
 from .conditions import Condition
-from .simulate import MAX_ATTEMPTS, Spec, draw_image
+from .patient import MAX_ATTEMPTS, Spec, draw_image
 
 # Keeps fresh draws apart from the release's own images.
 FRESH_STREAM = 7

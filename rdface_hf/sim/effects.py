@@ -32,7 +32,7 @@ from .._parallel import parallel_map
 from .conditions import Condition
 from .frame import face_frame
 from .measures import MEASURES, measure_all
-from .simulate import draw_image
+from .patient import draw_image
 from .style import decode_rgb
 
 CROP, CROP_IOD, CROP_EYES_Y = 96, 32.0, 36.0

@@ -16,6 +16,7 @@ import os
 from PIL import Image, ImageDraw, ImageFont
 
 from .._io import atomic_write_bytes
+from .patient import draw_image
 
 ROWS, REAL, TWINS, CELL, LABEL, GAP = 6, 4, 2, 128, 16, 10
 
@@ -56,8 +57,6 @@ def preview_image(rows: list[tuple[str, list[bytes], list[bytes]]]) -> Image.Ima
 
 
 def write_preview(path: str | os.PathLike, bank, spec, plan, results: list[dict]) -> None:
-    from .simulate import draw_image  # the stage module imports this one
-
     rows = []
     for ci, images in _rows(plan):
         cond = plan.conditions[ci]
