@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -74,6 +75,20 @@ def require(condition: bool, field: str, message: str) -> None:
     """Raise :class:`ConfigError` for ``field`` unless ``condition``."""
     if not condition:
         raise ConfigError(field, message)
+
+
+def is_hub_repo_id(text: object) -> bool:
+    """``ORG/NAME`` as the Hub accepts it (huggingface_hub's rules: characters, length, no ``--``):
+    a bad ``--push-to-hub`` is refused before the work, not after it."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id  # only configs with a repo id need it
+
+    if not isinstance(text, str) or text.count("/") != 1:
+        return False
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return False
+    return True
 
 
 @dataclasses.dataclass
@@ -185,6 +200,7 @@ def open_run_dir(
     (run-only fields aside); with other settings it is refused unless
     ``overwrite``, which starts again. See :mod:`rdface_hf._outputs`.
     """
+    existed = Path(out).exists()
     with resumable_output_dir(out, owner=config.owner(), overwrite=overwrite, inputs=inputs) as (folder, resumed):
         path = folder / config.config_file()
         if resumed:
@@ -198,4 +214,23 @@ def open_run_dir(
                     "or use the same settings to resume it"
                 )
         config.save(path, **provenance)
-        yield folder, resumed
+        try:
+            yield folder, resumed
+        except BaseException:  # a bad model or dataset found before any output: leave no folder behind
+            if not resumed:
+                _remove_if_untouched(folder, path, keep_folder=existed)
+            raise
+
+
+def _remove_if_untouched(folder: Path, marker: Path, *, keep_folder: bool) -> None:
+    """Remove what a new run wrote when that is its owner marker alone (and empty folders);
+    anything more is a run's work, kept to be resumed. A folder the user made is emptied, not removed."""
+    if any(p.is_file() and p != marker for p in folder.rglob("*")):
+        return
+    if keep_folder:
+        marker.unlink(missing_ok=True)
+        for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                sub.rmdir()
+    else:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -43,3 +43,22 @@ def test_repo_id_that_is_neither_folder_nor_repo(capsys):
 
     with pytest.raises(InputError, match="not a Hub repo id"):
         load_rdface("no_such_folder_anywhere")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train-classifier", "--dataset", "D", "--output-dir", "O", "--push-to-hub", "org/bad name!"],
+        ["train-lora", "--dataset", "D", "--output-dir", "O", "--push-to-hub", "org/na--me"],
+        ["train-fastgan", "--dataset", "D", "--output-dir", "O", "--push-to-hub", "org/bad name!"],
+        ["publish", "D", "--repo-id", "org/bad name!"],
+    ],
+)
+def test_a_repo_id_the_hub_refuses_is_refused_before_any_work(argv, tmp_path, capsys):
+    """Checked with the Hub's own rules up front, not after hours of training when the push fails."""
+    out = tmp_path / "out"
+    argv = [str(tmp_path / "missing") if a == "D" else str(out) if a == "O" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ORG/NAME, got" in err[0] and "--" in err[0], err
+    assert not out.exists()

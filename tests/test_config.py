@@ -144,3 +144,40 @@ def test_a_saved_config_reruns_the_same_work(sim_release, sim_build, tmp_path, c
     argv = ["build", "--config", str(sim_build / "build_config.json"), str(sim_release), str(rebuilt)]
     assert cli.main([*argv, "--workers", "1", "--no-progress"]) == 0
     assert tree_digest(rebuilt) == tree_digest(sim_build)
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [("org/name", True), ("org/my-model.v2", True), ("org/bad name!", False), ("org/na--me", False),
+     ("name", False), ("a/b/c", False), ("org/", False), ("org/../x", False), ("", False), (None, False)],
+)  # fmt: skip
+def test_is_hub_repo_id_follows_the_hubs_rules(text, ok):
+    from rdface_hf._config import is_hub_repo_id
+
+    assert is_hub_repo_id(text) is ok
+
+
+def _failing_run(config, out, write=()):
+    from rdface_hf._config import open_run_dir
+
+    with pytest.raises(InputError, match="no such model"), open_run_dir(config, out) as (folder, resumed):
+        assert not resumed
+        for name in write:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text("work")
+        (folder / "data").mkdir(exist_ok=True)
+        raise InputError("no such model")
+
+
+def test_a_run_that_fails_before_any_output_leaves_no_folder(tmp_path):
+    """open_run_dir: an error before anything but the owner marker was written removes the new
+    folder, empties a folder the user made beforehand, and keeps a run's work to resume."""
+    config = SimConfig(out=str(tmp_path / "unused"), conditions=2)
+    _failing_run(config, tmp_path / "new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    (tmp_path / "mine").mkdir()
+    _failing_run(config, tmp_path / "mine")
+    assert (tmp_path / "mine").is_dir() and not any((tmp_path / "mine").iterdir())
+    _failing_run(config, tmp_path / "work", write=["data/part-0.parquet"])
+    assert (tmp_path / "work" / "data" / "part-0.parquet").read_text() == "work"
+    assert (tmp_path / "work" / config.config_file()).is_file()

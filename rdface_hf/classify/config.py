@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from .._config import StageConfig, option, require
+from .._config import StageConfig, is_hub_repo_id, option, require
 from .._outputs import Owner
 
 DEFAULT_MODEL = "google/vit-base-patch16-224-in21k"
@@ -138,8 +138,8 @@ class TrainClassifierConfig(ClassifyCommon):
         self.save_state_every = every
         require(_repo_or_path(self.extra_train), "extra_train", "must name a synthetic set folder")
         if self.push_to_hub is not None:
-            parts = str(self.push_to_hub).split("/")
-            require(len(parts) == 2 and all(parts), "push_to_hub", f"must look like ORG/NAME, got {self.push_to_hub!r}")
+            ok = is_hub_repo_id(self.push_to_hub)
+            require(ok, "push_to_hub", f"must look like ORG/NAME, got {self.push_to_hub!r}")
 
 
 @dataclass(kw_only=True)

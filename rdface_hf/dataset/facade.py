@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Sequence
 from functools import cached_property
@@ -57,6 +59,18 @@ def snapshot(repo_id: str, *, revision: str | None = None, token: str | bool | N
         if isinstance(token, str) and token:
             first = first.replace(token, "***")
         raise InputError(f"cannot open dataset {repo_id}: {type(exc).__name__}: {first}") from None
+
+
+@contextlib.contextmanager
+def _quiet_parquet_reader():
+    """``datasets`` logs an unreadable shard before raising; the raised error is reported instead."""
+    logger = logging.getLogger("datasets.packaged_modules.parquet.parquet")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def parse_fold(spec: str | int | None) -> int | None:
@@ -153,7 +167,29 @@ class RDFaceDataset:
         name = config_name(fold)
         if name not in self.configs:
             raise InputError(f"{self.source} has no config {name!r} (available: {', '.join(self.configs)})")
-        return datasets.load_dataset(str(self.root), name, split=split, **kwargs)
+        try:
+            with _quiet_parquet_reader():
+                loaded = datasets.load_dataset(str(self.root), name, split=split, **kwargs)
+        except Exception as exc:  # an empty split, a damaged shard: one line, not a datasets traceback
+            first = (str(exc).splitlines() or [""])[0]
+            raise InputError(
+                f"{self.source}: cannot load its {name} config ({type(exc).__name__}: {first}); "
+                "an empty or damaged build? rebuild it with 'rdface build'"
+            ) from None
+        parts = loaded.values() if isinstance(loaded, datasets.DatasetDict) else [loaded]
+        for part in parts:
+            self._check_columns(part.column_names)
+        return loaded
+
+    def _check_columns(self, columns: Sequence[str], needed: Sequence[str] = ("condition",)) -> None:
+        """One line for a folder that is not a build: a synthetic set (``generator`` column) or another dataset."""
+        missing = [c for c in needed if c not in columns]
+        if missing or ("generator" in columns and "disease_abbr" not in columns):
+            what = "a synthetic set, " if "generator" in columns else ""
+            raise InputError(
+                f"{self.source} is {what}not an RDFace build (no column(s) {missing or ['disease_abbr']}); "
+                "a synthetic set goes to --synthetic or --extra-train, a raw release through 'rdface build'"
+            )
 
     def fold(self, k: int) -> datasets.DatasetDict:
         """Fold ``k``: train / validation / test."""
@@ -225,6 +261,7 @@ class RDFaceDataset:
         """``disease_abbr`` of each class, in class-index order."""
         out: dict[int, str] = {}
         for split in self.default().values():
+            self._check_columns(split.column_names, ("condition", "disease_abbr"))
             for label, abbr in zip(split["condition"], split["disease_abbr"]):
                 out.setdefault(int(label), abbr)
         return [out.get(i, "") for i in range(self.num_classes)]

@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 
 from huggingface_hub import DatasetCard, HfApi
 
-from .._config import StageConfig, option, require
+from .._config import StageConfig, is_hub_repo_id, option, require
 from .._errors import InputError, RDFaceError
 from .card import DEFAULT_REPO_ID
 from .facade import CARD_FILE, HUB_FILES, REPORT_FILE, read_card_configs
@@ -40,7 +40,7 @@ class PublishConfig(StageConfig):
     def validate(self) -> None:
         require(self.gated in ("manual", "auto"), "gated", f"must be 'manual' or 'auto', got {self.gated!r}")
         require(
-            self.repo_id.count("/") == 1 and all(self.repo_id.split("/")),
+            is_hub_repo_id(self.repo_id),
             "repo_id",
             f"must look like ORG/NAME, got {self.repo_id!r}",
         )
@@ -59,10 +59,25 @@ def check_build_folder(folder: str | os.PathLike) -> Path:
         raise InputError(f"{folder} is not a complete RDFace build (missing {missing or ['data/*.parquet']})")
     if not read_card_configs(folder):
         raise InputError(f"{folder}/README.md declares no configs")
+    if _rows(folder) == 0:
+        raise InputError(f"{folder} holds no images (its shards have no rows): nothing to publish")
     link = _license_link(folder)
     if link and not (folder / link).is_file():
         raise InputError(f"{folder}/README.md links its licence to {link}, which is missing: rebuild the folder")
     return folder
+
+
+def _rows(folder: Path) -> int:
+    """Rows over the build's shards, from the parquet footers (a damaged shard: one line)."""
+    import pyarrow.parquet as pq  # only publish reads shard footers
+
+    total = 0
+    for shard in sorted(folder.glob("data/*.parquet")):
+        try:
+            total += pq.ParquetFile(shard).metadata.num_rows
+        except Exception as exc:  # pyarrow.ArrowInvalid, OSError: not a parquet file
+            raise InputError(f"{shard} is not a readable parquet shard ({type(exc).__name__}): rebuild it") from None
+    return total
 
 
 def _license_link(folder: Path) -> str | None:
@@ -91,7 +106,7 @@ def publish(
     folder = check_build_folder(folder)
     if gated not in ("manual", "auto"):
         raise InputError(f"--gated must be 'manual' or 'auto', got {gated!r}")
-    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+    if not is_hub_repo_id(repo_id):
         raise InputError(f"--repo-id must look like ORG/NAME, got {repo_id!r}")
     api = api or HfApi(token=token)
     try:

@@ -102,6 +102,11 @@ class ReportConfig(StageConfig):
         require(0 < self.top_p <= 1, "top_p", f"must be in (0, 1], got {self.top_p}")
         require(self.z_threshold is None or self.z_threshold > 0, "z_threshold", "must be positive")
         require(self.seed >= 0, "seed", f"must be non-negative, got {self.seed}")
+        require(
+            self.landmarker is None or Path(self.landmarker).expanduser().is_file(),
+            "landmarker",
+            f"{self.landmarker}: no such file (MediaPipe's face_landmarker.task)",
+        )
 
     def generation(self) -> dict:
         """The generation settings recorded with every VLM report."""

@@ -164,6 +164,15 @@ def test_every_row_and_every_file_is_reported_exactly_once(rdface_build, read_re
         files.add((abbr, name))
     (raw / "rd_images").mkdir(parents=True, exist_ok=True)
     write_export(raw, rows, strays, extras, values, style, fault, where)
+    # Python's csv writer quotes a "\r" only when it is part of the line terminator: with "\n"
+    # lines and minimal quoting a value holding "\r" is written bare, which ends the record for
+    # every CSV reader. Such an export is damaged, like a hand-edited one.
+    if (
+        style["quoting"] == csv.QUOTE_MINIMAL
+        and style["terminator"] == "\n"
+        and any("\r" in v for r in values for v in r)
+    ):
+        fault = fault or "bare_cr"
     code, _, err = rdface_build(raw, root / "out", *(["--anonymize-names"] if where % 7 == 0 else []))
     event(f"exit {code}, fault {fault}")
     leftovers = [p.name for p in root.iterdir() if p.name.startswith(".")]

@@ -161,3 +161,14 @@ def test_landmark_reports_on_a_simulated_release(tmp_path, sim_build, sim_releas
             assert gap > 0.5, feature
             checked += 1
     assert checked >= 1
+
+
+def test_a_missing_landmarker_file_is_refused_up_front(tmp_path, capsys):
+    """--landmarker names a file: a typo is one line, even where the build's landmarks make it unused."""
+    from rdface_hf.cli import main
+
+    argv = ["report", "--dataset", str(tmp_path), "--model", "landmarks", "--output-dir", str(tmp_path / "out")]
+    assert main([*argv, "--landmarker", str(tmp_path / "nope.task")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--landmarker" in err[0] and "no such file" in err[0], err
+    assert not (tmp_path / "out").exists()

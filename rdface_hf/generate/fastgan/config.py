@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from ..._config import StageConfig, option, require
+from ..._config import StageConfig, is_hub_repo_id, option, require
 from ..._results import StageResult
 
 RESOLUTIONS = (64, 128, 256, 512, 1024)
@@ -73,7 +73,7 @@ class TrainFastGANConfig(StageConfig):
             self.recon_loss in ("auto", "lpips", "backbone", "l1"), "recon_loss", "must be auto, lpips, backbone or l1"
         )
         if self.push_to_hub is not None:
-            require(bool(REPO_ID.match(self.push_to_hub)), "push_to_hub", f"must be ORG/NAME, got {self.push_to_hub!r}")
+            require(is_hub_repo_id(self.push_to_hub), "push_to_hub", f"must be ORG/NAME, got {self.push_to_hub!r}")
 
 
 @dataclass(frozen=True)

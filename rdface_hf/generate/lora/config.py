@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..._config import StageConfig, option, require
+from ..._config import StageConfig, is_hub_repo_id, option, require
 
 # The paper's base model (an SD-1.5 fine-tune shipped without a VAE) and the VAE it was paired with.
 DEFAULT_BASE_MODEL = "SG161222/Realistic_Vision_V5.1_noVAE"
@@ -118,7 +118,7 @@ class TrainLoraConfig(StageConfig):
         require(self.conditions_per_batch >= 1, "conditions_per_batch", "must be at least 1")
         require(self.checkpointing_steps >= 0, "checkpointing_steps", "must be non-negative")
         require(
-            self.push_to_hub is None or is_repo_id(self.push_to_hub),
+            self.push_to_hub is None or is_hub_repo_id(self.push_to_hub),
             "push_to_hub",
             f"must look like ORG/NAME, got {self.push_to_hub!r}",
         )

@@ -141,3 +141,14 @@ def test_a_hostile_index_cannot_point_outside_the_adapter_folder(trained, tmp_pa
     assert main([*_args(hostile, tmp_path / "out"), "--conditions", "all"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot name an adapter folder" in err[0]
+
+
+@pytest.mark.parametrize("base", ["empty-folder", "not/a-real-repo", "/no/such/model"])
+def test_a_bad_base_model_leaves_no_output_behind(trained, base, tmp_path, capsys):
+    if base == "empty-folder":
+        base = str(tmp_path / base)
+        (tmp_path / "empty-folder").mkdir()
+    assert main([*_args(trained, tmp_path / "out"), "--base-model", base]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ("base model" in err[0] or "base pipeline" in err[0]), err
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.*"))

@@ -160,3 +160,21 @@ def test_other_settings_or_a_foreign_folder_are_refused(trained, train_args, tmp
     assert main(train_args(output_dir=foreign)) == 2
     assert "not written by this command" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("base", ["empty-folder", "not/a-real-repo", "/no/such/model"])
+@pytest.mark.parametrize("out_exists", [False, True])
+def test_a_bad_base_model_leaves_no_output_behind(base, out_exists, train_args, tmp_path, capsys):
+    """The run folder is opened before the base model loads: a failed load removes what it made
+    (a folder the user made beforehand stays, empty)."""
+    if base == "empty-folder":
+        base = str(tmp_path / base)
+        (tmp_path / "empty-folder").mkdir()
+    out = tmp_path / "out"
+    if out_exists:
+        out.mkdir()
+    assert main([*train_args(output_dir=out), "--base-model", base]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "base model" in err[0], err
+    assert (out.is_dir() and not any(out.iterdir())) if out_exists else not out.exists()
+    assert not list(tmp_path.glob(".out.*"))
