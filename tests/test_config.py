@@ -58,6 +58,24 @@ def test_flags_and_positionals_build_the_config(captured, tmp_path):
     assert config.folds == 5 and config.seed == 42, "untouched fields keep the dataclass defaults"
 
 
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["build", "raw", "out", "--landmarker", "m.task"], "landmarker_model"),
+        (["filter", "--dataset", "d", "--synthetic", "s", "--output-dir", "o", "--landmarker", "m.task"],
+         "face_landmarker"),
+        (["report", "--dataset", "d", "--output-dir", "o", "--landmarker", "m.task"], "landmarker"),
+    ],
+)  # fmt: skip
+def test_every_landmark_command_takes_landmarker(captured, argv, field, tmp_path):
+    """One name for the MediaPipe model across commands (a command may also keep its own)."""
+    model = tmp_path / "m.task"
+    model.write_bytes(b"model")
+    assert cli.main([str(model) if a == "m.task" else a for a in argv]) == 0
+    (config,) = captured
+    assert getattr(config, field) == str(model)
+
+
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_config_file_with_flags_overriding_it(captured, tmp_path, suffix):
     path = tmp_path / f"settings{suffix}"

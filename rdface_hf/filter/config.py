@@ -72,7 +72,10 @@ class FilterConfig(StageConfig):
         run_only=True,
     )
     face_landmarker: str | None = option(
-        None, help="face_landmarker.task (default: $RDFACE_FACE_LANDMARKER, then the cache)", run_only=True
+        None,
+        help="face_landmarker.task (default: $RDFACE_FACE_LANDMARKER, then the cache)",
+        run_only=True,
+        aliases=("--landmarker",),  # the name `rdface build` and `rdface report` use
     )
     workers: int | None = option(None, help="landmark worker processes (default: all cores)", run_only=True)
     progress: bool = option(True, help="show progress bars", run_only=True)
