@@ -1,12 +1,11 @@
 """Fixtures of the FastGAN tests: tiny settings, two tiny trained models (one per mode),
-rebuilt datasets whose test split can be poisoned, and an offline Hub cache."""
+and an offline Hub cache (rebuilt datasets: tests/generate/conftest.py)."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 TINY = dict(
@@ -52,31 +51,6 @@ def conditional_gan(tmp_path_factory, sim_build) -> Path:
 def pooled_gan(tmp_path_factory, sim_build) -> Path:
     """A tiny pooled (unconditional) FastGAN on ``sim_build``'s fold 0 (read-only)."""
     return _train(sim_build, tmp_path_factory.mktemp("gan") / "pooled", mode="pooled", max_train_steps=2)
-
-
-def _poison(row, index):
-    rng = np.random.default_rng(index)
-    from PIL import Image
-
-    noise = Image.fromarray(rng.integers(0, 256, size=(128, 128, 3), dtype=np.uint8))
-    points = rng.uniform(0, 1, size=(478, 3)).astype(np.float32)
-    return {"image": noise, "landmarks": points.tolist()}
-
-
-@pytest.fixture
-def rebuilt(sim_build, write_built_dataset):
-    """``rebuilt(root, poison=False)``: sim_build's training images (every non-test image, as the
-    always-train shard) and its test split, whose images and landmarks are noise with ``poison``."""
-    from rdface_hf.dataset import RDFaceDataset
-
-    def make(root: Path, *, poison: bool = False) -> Path:
-        rd = RDFaceDataset(sim_build)
-        test = rd.test
-        if poison:
-            test = test.map(_poison, with_indices=True, features=test.features)
-        return write_built_dataset(root, train=rd.training_split("test"), test=test)
-
-    return make
 
 
 @pytest.fixture

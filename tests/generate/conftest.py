@@ -1,4 +1,4 @@
-"""Fixtures of the morph tests: rebuilt datasets whose test split can be poisoned."""
+"""Fixtures shared by the generator tests: rebuilt datasets whose test split can be poisoned (leak tests)."""
 
 from __future__ import annotations
 
