@@ -109,7 +109,7 @@ def _synthetic_line(config: DemoConfig, out: Path, dataset: RDFaceDataset) -> st
     except InputError as exc:
         return f"skipped: {exc}"
     return (
-        f"{morphs.images} morphs, {kept.kept} kept by the landmark filter, merged into {merged.out}; "
+        f"{morphs.images} morphs, {kept.kept} kept by the landmark filter, merged into {out / 'merged'}; "
         f"the same probe on real + kept synthetic faces: {_score_line(score)}"
     )
 
