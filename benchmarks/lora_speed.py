@@ -4,6 +4,7 @@ generation by hot-swapping vs PEFT mixed batches. The tiny seeded pipeline, side
     python benchmarks/lora_speed.py                       # 8 conditions x 16 steps, 2 repeats
     python benchmarks/lora_speed.py --conditions 8 --steps 32 --repeats 3 --threads 2
     python benchmarks/lora_speed.py --threads 1 --profile --no-generation   # + where a step's time goes
+    python benchmarks/lora_speed.py --no-generation --mixed-precision bf16  # both ways in bf16
 
 Training, the same number of sample-steps (conditions x steps) each way:
 
@@ -32,21 +33,26 @@ from pathlib import Path
 ABBRS = ("AAS", "BBS", "CCS", "DDS", "EES", "FFS", "GGS", "HHS", "IIS", "JJS", "KKS", "LLS")
 
 
-def train(build: Path, sd: Path, out: Path, *, conditions: int, steps: int, per_batch: int) -> dict:
+def train(
+    build: Path, sd: Path, out: Path, *, conditions: int, steps: int, per_batch: int, precision: str = "no"
+) -> dict:
     from rdface_hf.generate.lora.config import TrainLoraConfig
     from rdface_hf.generate.lora.train import train_lora
 
     config = TrainLoraConfig(
         dataset=str(build), output_dir=str(out), base_model=str(sd), vae="base", max_train_steps=steps,
         conditions=",".join(ABBRS[:conditions]), conditions_per_batch=per_batch, checkpointing_steps=0,
-        progress=False, learning_rate=1e-3,
+        progress=False, learning_rate=1e-3, mixed_precision=precision,
     )  # fmt: skip
     result = train_lora(config)
     return {"seconds": result.seconds, "loop_seconds": result.train_seconds, "samples": result.samples}
 
 
-def peft_one_at_a_time(sd: Path, *, conditions: int, steps: int) -> dict:
-    """diffusers' DreamBooth LoRA loop at batch 1 (cached latents and embeddings), per condition."""
+def peft_one_at_a_time(sd: Path, *, conditions: int, steps: int, precision: str = "no") -> dict:
+    """diffusers' DreamBooth LoRA loop at batch 1 (cached latents and embeddings), per condition; under
+    bf16 as its script does: base weights in bfloat16, LoRA weights in float32, autocast."""
+    import contextlib
+
     import torch
     import torch.nn.functional as F
     from diffusers import DDPMScheduler, UNet2DConditionModel
@@ -56,6 +62,9 @@ def peft_one_at_a_time(sd: Path, *, conditions: int, steps: int) -> dict:
 
     unet = UNet2DConditionModel.from_pretrained(sd, subfolder="unet")
     unet.requires_grad_(False)
+    bf16 = precision == "bf16"
+    if bf16:
+        unet.to(torch.bfloat16)
     sched = DDPMScheduler.from_pretrained(sd, subfolder="scheduler")
     latents, states = torch.randn(4, 4, 32, 32), torch.randn(1, 77, 32)
     started = time.perf_counter()
@@ -66,12 +75,15 @@ def peft_one_at_a_time(sd: Path, *, conditions: int, steps: int) -> dict:
         )
         unet.set_adapter(name)
         params = [p for n, p in unet.named_parameters() if f".{name}." in n]
+        for p in params:
+            p.data = p.data.float()
         opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-2)
         for step in range(steps):
             x = latents[step % 4 : step % 4 + 1]
             noise, t = torch.randn_like(x), torch.randint(0, 1000, (1,))
-            pred = unet(sched.add_noise(x, noise, t), t, states).sample
-            F.mse_loss(pred, noise).backward()
+            with torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+                pred = unet(sched.add_noise(x, noise, t), t, states).sample
+            F.mse_loss(pred.float(), noise).backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             opt.zero_grad(set_to_none=True)
@@ -204,6 +216,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         "under torch.profiler (--profile-steps steps), broken down by phase and kind of op",
     )  # fmt: skip
     parser.add_argument("--profile-steps", type=int, default=4, help="steps per condition of the profiled runs")
+    parser.add_argument(
+        "--mixed-precision", choices=("no", "bf16"), default="no",
+        help="train-lora's --mixed-precision for both ways (bf16: base weights and autocast in bfloat16)",
+    )  # fmt: skip
     parser.add_argument("--no-generation", action="store_true", help="training only (skip the generation timings)")
     return parser.parse_args(argv)
 
@@ -225,7 +241,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         sd, build = save_tiny_pipeline(root / "sd"), write_tiny_build(root / "rdface", ABBRS[: args.conditions])
-        kw = {"conditions": args.conditions, "steps": args.steps}
+        kw = {"conditions": args.conditions, "steps": args.steps, "precision": args.mixed_precision}
         for r in range(args.repeats):  # interleaved, so that load changes hit every variant
             runs["stacked"].append(train(build, sd, root / f"s{r}", per_batch=args.conditions, **kw))
             runs["one_at_a_time"].append(train(build, sd, root / f"o{r}", per_batch=1, **kw))

@@ -73,6 +73,31 @@ def test_embedding_cosine_matches_sentence_transformers(minilm):
     np.testing.assert_allclose(embedding_cosine(model)(a, b), expected, atol=1e-5)
 
 
+def test_embedder_refuses_pickled_weights(minilm, tmp_path):
+    """A sentence-transformers folder with only ``pytorch_model.bin`` (the same weights, pickled) is
+    refused with one clear error; the same model passed in, loaded by the caller, is used."""
+    import shutil
+
+    import safetensors.torch
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from rdface_hf.metrics.report_similarity.similarity import load_embedder
+
+    folder = tmp_path / "bin-only"
+    shutil.copytree(minilm, folder)
+    torch.save(safetensors.torch.load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(ValueError, match=r"only safetensors weights are loaded.*pass it as embedding_model"):
+        load_embedder(str(folder))
+    texts, conditions = ["Nose: short."], ["A"]
+    with pytest.raises(ValueError, match="safetensors"):
+        report_similarity(texts, texts, conditions, conditions, methods=["embedding"], embedding_model=str(folder))
+    trusted = SentenceTransformer(str(folder))  # the caller's choice to unpickle its own file
+    out = report_similarity(texts, texts, conditions, conditions, methods=["embedding"], embedding_model=trusted)
+    assert out["embedding_similarity"] == pytest.approx(1.0)
+
+
 def test_pair_summary_by_hand():
     sim = np.array([[0.9, 0.5, 0.1], [0.2, 0.3, 0.7]])
     out = pair_summary(sim, ["A", "B"], ["A", "A", "B"])

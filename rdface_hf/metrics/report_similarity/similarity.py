@@ -48,14 +48,28 @@ def tfidf_cosine(a: Sequence[str], b: Sequence[str], **tfidf_options: Any) -> np
 
 @lru_cache(maxsize=4)
 def load_embedder(name_or_path: str, device: str | None = None):
-    """A ``SentenceTransformer`` (cached); one clear error when it cannot be loaded."""
+    """A ``SentenceTransformer`` (cached); one clear error when it cannot be loaded.
+
+    Weights load from safetensors only, never from pickled ``pytorch_model.bin`` files, and no
+    remote code runs. For a model that ships only ``.bin`` weights, load it yourself (a choice
+    to trust that file) and pass the ``SentenceTransformer`` as ``embedding_model``."""
     from sentence_transformers import SentenceTransformer  # torch: only when embeddings are asked for
 
     try:
-        return SentenceTransformer(name_or_path, device=device, trust_remote_code=False)
+        return SentenceTransformer(
+            name_or_path, device=device, trust_remote_code=False, model_kwargs={"use_safetensors": True}
+        )
     except Exception as exc:  # missing repo, offline without a cache, not a sentence-transformers model
         first = (str(exc).strip().splitlines() or [""])[0][:300]
-        raise ValueError(f"cannot load the embedding model {name_or_path!r}: {type(exc).__name__}: {first}") from None
+        hint = ""
+        if "safetensors" in str(exc):
+            hint = (
+                " (only safetensors weights are loaded, never pickled .bin files: use a model or revision"
+                " with model.safetensors, or load the model yourself and pass it as embedding_model)"
+            )
+        raise ValueError(
+            f"cannot load the embedding model {name_or_path!r}: {type(exc).__name__}: {first}{hint}"
+        ) from None
 
 
 def embed(texts: Sequence[str], model, *, batch_size: int = 64) -> np.ndarray:
