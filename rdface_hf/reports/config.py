@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -48,6 +49,14 @@ class ReportConfig(StageConfig):
         True,
         help="landmarks: regress the head's yaw and pitch (from the 3-D landmarks) out of every measure, "
         "fitted on the training images (--no-pose-adjust: raw measures)",
+    )
+    shared_variation_adjust: bool = option(
+        True,
+        help="landmarks: correct each measure for what the face's other measures predict (ridge regression "
+        "over within-condition differences of the training images; --no-shared-variation-adjust: off)",
+    )
+    shared_variation_ridge: float = option(
+        0.5, help="landmarks: ridge penalty of that regression, per within-condition row (larger: milder)"
     )
     conditions: str = option("all", help="'all' or comma-separated condition abbreviations")
     batch_size: int = option(8, help="images per generation batch")
@@ -101,6 +110,11 @@ class ReportConfig(StageConfig):
         require(self.temperature > 0, "temperature", f"must be positive, got {self.temperature}")
         require(0 < self.top_p <= 1, "top_p", f"must be in (0, 1], got {self.top_p}")
         require(self.z_threshold is None or self.z_threshold > 0, "z_threshold", "must be positive")
+        require(
+            math.isfinite(self.shared_variation_ridge) and self.shared_variation_ridge > 0,
+            "shared_variation_ridge",
+            f"must be a positive number, got {self.shared_variation_ridge}",
+        )
         require(self.seed >= 0, "seed", f"must be non-negative, got {self.seed}")
         require(
             self.landmarker is None or Path(self.landmarker).expanduser().is_file(),

@@ -111,12 +111,12 @@ def _synthetic_digest(synthetic: SyntheticSet) -> str:
     return h.hexdigest()
 
 
-def reference_faces(rd: RDFaceDataset, fold: str) -> tuple[list[np.ndarray | None], list[str]]:
-    """Landmarks in pixels (``None`` without a face) and image ids of the training images
-    that z-scores are computed against: fold K's train split or, with ``test``, every
-    non-test image. Never a test image."""
+def reference_faces(rd: RDFaceDataset, fold: str) -> tuple[list[np.ndarray | None], list[str], list[int]]:
+    """Landmarks in pixels (``None`` without a face), image ids and condition labels of the
+    training images that z-scores are computed against: fold K's train split or, with
+    ``test``, every non-test image. Never a test image."""
     train = rd.training_split(fold)
     points = rd.landmarks(train)
     sizes = [im.size for im in train.select_columns(["image"])["image"]]
     faces = [to_pixels(p, w, h) for p, (w, h) in zip(points, sizes)]
-    return faces, list(train["image_id"])
+    return faces, list(train["image_id"]), list(train["condition"])

@@ -2,7 +2,8 @@
 
 The reference is the training images of the dataset (a fold's training split, or every
 non-test image), never its test images (:mod:`.reference`: the head pose regressed out of
-every measure, then robust centre and spread). A z-score beyond a term's threshold (2, as
+every measure, the variation measures share within a condition corrected, then robust centre
+and spread). A z-score beyond a term's threshold (2, as
 HPO's "more than two standard deviations" definitions) gives the term.
 
 The text follows the report layout of the vision-language reports (overall impression,

@@ -2,8 +2,8 @@
 
 Dataset images use the landmarks stored by ``rdface build``; synthetic images are
 measured afresh with the same detector (MediaPipe's face landmarker). The reference
-statistics (head-pose slopes, robust centre and spread) come from the dataset's training
-images only and are saved beside the reports (``reference_stats.json``), with a digest of
+statistics (head-pose slopes, the shared-variation regression, robust centre and spread) come
+from the dataset's training images only and are saved beside the reports (``reference_stats.json``), with a digest of
 the reference image ids.
 """
 
@@ -39,9 +39,12 @@ def _measure(points: np.ndarray | None) -> dict[str, float] | None:
 
 def fit_reference(config: ReportConfig, source: Source) -> tuple[ReferenceStats, dict[str, Any]]:
     """Reference statistics from the dataset's training images, and their record."""
-    faces, ids = reference_faces(source.dataset, config.fold)
+    faces, ids, conditions = reference_faces(source.dataset, config.fold)
     poses = [head_pose(f) if f is not None else (float("nan"), float("nan")) for f in faces]
-    stats = ReferenceStats.fit([_measure(f) for f in faces], poses, adjust_pose=config.pose_adjust)
+    stats = ReferenceStats.fit(
+        [_measure(f) for f in faces], poses, adjust_pose=config.pose_adjust, conditions=conditions,
+        adjust_noise=config.shared_variation_adjust, ridge=config.shared_variation_ridge,
+    )  # fmt: skip
     record = {
         "fold": str(config.fold),
         "reference": "training images: "
@@ -61,7 +64,16 @@ def fit_reference(config: ReportConfig, source: Source) -> tuple[ReferenceStats,
         ),
         "pose_center": stats.pose_center,
         "pose_slope": stats.pose_slope,
-        "statistic": "median and 1.4826 x median absolute deviation (of the pose-adjusted measures)",
+        "shared_variation": (
+            f"each measure corrected by what the other measures predict (ridge {config.shared_variation_ridge:g} "
+            f"per row, fitted on {stats.noise_rows} within-condition differences of training faces)"
+            if stats.noise_coef
+            else "not adjusted"
+        ),
+        "shared_variation_mean": stats.noise_mean,
+        "shared_variation_scale": stats.noise_scale,
+        "shared_variation_coef": stats.noise_coef,
+        "statistic": "median and 1.4826 x median absolute deviation (of the adjusted measures)",
         "center": stats.center,
         "scale": stats.scale,
         "hpo_table": table()["source"],
@@ -116,6 +128,7 @@ def landmark_reports(
         "reference": record["reference"],
         "z_threshold": config.z_threshold or "per term (table)",
         "pose_adjust": bool(reference.pose_slope),
+        "shared_variation_adjust": bool(reference.noise_coef),
     }
     provenance = {"model": MODEL_NAME, "model_revision": "", "prompt": "", "generation": json.dumps(settings)}
     detector = None

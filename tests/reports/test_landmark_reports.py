@@ -42,6 +42,8 @@ def test_measured_reports_find_the_edited_feature(tmp_path, landmark_build):
     assert np.isfinite(measurements["head_yaw"]["value"]) and measurements["head_yaw"]["z"] is None
     reference = json.loads((tmp_path / "rep" / "reference_stats.json").read_text())
     assert set(reference["pose_slope"]) == set(reference["center"]) and reference["pose"].startswith("yaw and pitch")
+    assert reference["shared_variation"].startswith("each measure corrected")
+    assert set(reference["shared_variation_coef"]) == set(reference["center"])
     assert row["model"] == "landmarks" and row["source"] == "real" and row["status"] == "ok"
     normal = ds.filter(lambda r: not r["hpo_terms"])[0]
     assert all(reads_normal(normal["regions"][r]) for r in REGIONS[:-1])
@@ -92,6 +94,10 @@ def test_bad_inputs_are_one_line(tmp_path, landmark_build):
                                   model="landmarks", progress=False))  # fmt: skip
     with pytest.raises(InputError, match="--model landmarks"):
         ReportConfig(output_dir=str(tmp_path / "r3"), synthetic=str(tmp_path), model="landmarks")
+    for ridge in (0.0, -1.0, float("nan")):
+        with pytest.raises(InputError, match="shared.variation.ridge must be a positive number"):
+            ReportConfig(output_dir=str(tmp_path / "r5"), dataset=str(build), model="landmarks",
+                         shared_variation_ridge=ridge)  # fmt: skip
     with pytest.raises(InputError, match=r"not an RDFace build|no such folder"):
         _run(tmp_path / "r4", tmp_path / "missing")
     assert not (tmp_path / "r1").exists()

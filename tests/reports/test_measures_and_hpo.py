@@ -8,6 +8,7 @@ import pytest
 from rdface_hf.reports import hpo
 from rdface_hf.reports.landmark_report import ReferenceStats, findings, render_regions
 from rdface_hf.reports.measures import MEASURES, R_EXO, head_pose, measure_face, to_pixels
+from rdface_hf.reports.reference import shared_variation, within_condition_rows
 
 
 def _similar(points, angle, scale, shift):
@@ -144,3 +145,58 @@ def test_pose_adjustment_removes_a_turned_heads_bias(base_face):
     raw = np.std([r["interpupillary_distance"] for r in rows])
     adjusted = np.std([stats.adjusted(r, p)["interpupillary_distance"] for r, p in zip(rows, poses)])
     assert adjusted < 0.5 * raw
+
+
+def _built_faces(rng, conditions: int, per: int, wide_mouth: set[int]):
+    """Hand-made reference: a face's build ``b`` widens its mouth (0.02 b) and its jaw (0.05 b);
+    the conditions in ``wide_mouth`` add 0.03 to every face's mouth (a feature their faces share);
+    every measure has a little independent noise."""
+    rows, labels = [], []
+    for c in range(conditions):
+        for _ in range(per):
+            b = rng.normal()
+            row = {k: 1.0 + rng.normal(0.0, 0.002) for k in MEASURES}
+            row["mouth_width"] = 0.4 + 0.02 * b + (0.03 if c in wide_mouth else 0.0) + rng.normal(0.0, 0.002)
+            row["jaw_width"] = 1.0 + 0.05 * b + rng.normal(0.0, 0.002)
+            rows.append(row)
+            labels.append(f"C{c}")
+    return rows, labels
+
+
+def test_shared_variation_on_a_hand_made_reference():
+    """Known answer: mouth and jaw width share the face's build. The regression, fitted on the
+    differences within conditions, learns the mouth <- jaw coupling and nothing from the other
+    measures, nor the wide mouth that some conditions' faces share. With a light ridge, a broad
+    but unaffected face reads average and a wide mouth on an average jaw stands far out; the
+    default ridge corrects part of the way (it keeps one region's feature out of another's)."""
+    rng = np.random.default_rng(3)
+    rows, labels = _built_faces(rng, 40, 3, wide_mouth=set(range(0, 40, 5)))
+    light = ReferenceStats.fit(rows, conditions=labels, ridge=0.01)
+    assert light.noise_rows == 120 and set(light.noise_coef) == set(MEASURES)
+    coef = light.noise_coef["mouth_width"]
+    assert coef["jaw_width"] > 0.7 and max(abs(v) for k, v in coef.items() if k != "jaw_width") < 0.1
+    raw = ReferenceStats.fit(rows, conditions=labels, adjust_noise=False)
+    assert raw.noise_coef == {} and ReferenceStats.fit(rows).noise_coef == {}  # no labels: no correction
+    default = ReferenceStats.fit(rows, conditions=labels)
+    assert 0.3 < default.noise_coef["mouth_width"]["jaw_width"] < coef["jaw_width"]  # shrunk by the ridge
+    broad = dict.fromkeys(MEASURES, 1.0) | {"mouth_width": 0.4 + 0.02 * 4, "jaw_width": 1.0 + 0.05 * 4}
+    wide = dict.fromkeys(MEASURES, 1.0) | {"mouth_width": 0.4 + 0.06, "jaw_width": 1.0}
+    z = {name: (s.z_scores(broad)["mouth_width"], s.z_scores(wide)["mouth_width"])
+         for name, s in (("raw", raw), ("default", default), ("light", light))}  # fmt: skip
+    assert z["raw"][0] > 2.5 and abs(z["light"][0]) < 1 and z["light"][0] < z["default"][0] < z["raw"][0]
+    assert z["raw"][1] < 2.5 < 5 < z["default"][1] < z["light"][1]
+    single = ReferenceStats.fit(rows[:11], conditions=[f"S{i}" for i in range(11)])  # no condition twice
+    assert single.noise_coef == {} and single.noise_rows == 0
+
+
+def test_within_condition_rows_and_ridge_by_hand():
+    values = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 0.0], [10.0, 10.0]])
+    rows = within_condition_rows(values, ["a", "a", "b", "c"])  # c: one face, no row
+    np.testing.assert_allclose(rows, np.array([[-1.0, -2.0], [1.0, 2.0]]) * np.sqrt(2.0))
+    x = np.repeat(np.array([[1.0, 2.0], [-1.0, -2.0], [2.0, 4.1], [-2.0, -4.1]]), 4, axis=0)
+    labels = [i // 2 for i in range(len(x))]  # pairs: each row is a difference of two faces
+    coef = shared_variation(x, labels, ridge=0.5)
+    d = within_condition_rows(x, labels)
+    expected = (d[:, 1] @ d[:, 0]) / (d[:, 1] @ d[:, 1] + 0.5 * len(d))  # one predictor: ridge by hand
+    assert coef[0, 0] == 0.0 and coef[0, 1] == pytest.approx(expected)
+    assert shared_variation(x[:8], labels[:8], ridge=0.5) is None  # 4 rows: too few to fit
