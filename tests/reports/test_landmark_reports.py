@@ -95,7 +95,7 @@ def test_bad_inputs_are_one_line(tmp_path, landmark_build):
     with pytest.raises(InputError, match="--model landmarks"):
         ReportConfig(output_dir=str(tmp_path / "r3"), synthetic=str(tmp_path), model="landmarks")
     for ridge in (0.0, -1.0, float("nan")):
-        with pytest.raises(InputError, match="shared.variation.ridge must be a positive number"):
+        with pytest.raises(InputError, match=r"shared.variation.ridge must be a positive number"):
             ReportConfig(output_dir=str(tmp_path / "r5"), dataset=str(build), model="landmarks",
                          shared_variation_ridge=ridge)  # fmt: skip
     with pytest.raises(InputError, match=r"not an RDFace build|no such folder"):
