@@ -66,8 +66,13 @@ def trained_on(fold: str) -> str:
 
 @contextlib.contextmanager
 def run_folder(config: TrainLoraConfig, accelerator, inputs, **provenance) -> Iterator[tuple[Path, bool]]:
-    """The main process opens O (lock, owner marker, settings check); the others wait for it."""
+    """The main process opens O (lock, owner marker, settings check); the others wait for it.
+
+    Every process checks O first (one clear line before any work), and all of them pass a barrier
+    before the main process creates it: a slower process must never look at a half-made O (it
+    would read as a folder this command did not make)."""
     check_output_dir(config.output_dir, owner=config.owner(), overwrite=config.overwrite, resume=True, inputs=inputs)
+    accelerator.wait_for_everyone()
     if accelerator.num_processes == 1 or accelerator.is_main_process:
         with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, **provenance) as opened:
             accelerator.wait_for_everyone()
