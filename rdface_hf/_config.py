@@ -206,7 +206,9 @@ def open_run_dir(
         if resumed:
             saved = type(config).read_file(path)
             mine = {k: v for k, v in config.identity().items() if k not in config.private}
-            differ = sorted(k for k in mine if k in saved and saved[k] != mine[k])
+            # a setting the saved run lacks (written by an older version, before the setting
+            # existed) counts as different: its rows may have been made another way
+            differ = sorted(k for k in mine if k not in saved or saved[k] != mine[k])
             if differ:
                 flags = ", ".join("--" + k.replace("_", "-") for k in differ)
                 raise InputError(

@@ -199,3 +199,26 @@ def test_a_run_that_fails_before_any_output_leaves_no_folder(tmp_path):
     _failing_run(config, tmp_path / "work", write=["data/part-0.parquet"])
     assert (tmp_path / "work" / "data" / "part-0.parquet").read_text() == "work"
     assert (tmp_path / "work" / config.config_file()).is_file()
+
+
+def test_a_run_from_an_older_version_without_a_setting_is_not_resumed(tmp_path):
+    """A saved config that lacks a setting this version has (added since) is refused, not resumed
+    with the new setting's default, which may make rows another way than the saved ones."""
+    import json
+
+    from rdface_hf._config import open_run_dir
+
+    config = SimConfig(out=str(tmp_path / "unused"), conditions=2)
+    with open_run_dir(config, tmp_path / "run") as (folder, resumed):
+        assert not resumed
+        (folder / "part-0.txt").write_text("work")
+    with open_run_dir(config, tmp_path / "run") as (folder, resumed):  # same settings: resumed
+        assert resumed
+    path = tmp_path / "run" / config.config_file()
+    saved = json.loads(path.read_text())
+    settings = saved.get("config", saved)
+    settings.pop("difficulty")  # as an older version, before --difficulty existed, would have written it
+    path.write_text(json.dumps(saved))
+    with pytest.raises(InputError, match=r"other settings \(--difficulty\)"), open_run_dir(config, tmp_path / "run"):
+        pass
+    assert (tmp_path / "run" / "part-0.txt").read_text() == "work"

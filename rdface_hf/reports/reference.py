@@ -1,6 +1,6 @@
 """Reference statistics of landmark z-scores, from the training images only.
 
-Two steps, both fitted on the reference (training) faces and nothing else:
+Three steps, all fitted on the reference (training) faces and nothing else:
 
 1. **Head pose.** A face turned or tilted towards the camera foreshortens some distances and
    shifts heights and slants, so a turned head reads as a finding. Every measure is regressed on
@@ -86,7 +86,8 @@ def shared_variation(values: np.ndarray, conditions: Sequence, ridge: float = NO
 
 @dataclass(frozen=True)
 class ReferenceStats(StageResult):
-    """Pose slopes, centre and robust spread of every measure over the reference faces."""
+    """Pose slopes, the shared-variation regression, centre and robust spread of every measure
+    over the reference faces."""
 
     center: dict[str, float]
     scale: dict[str, float]
@@ -154,11 +155,17 @@ class ReferenceStats(StageResult):
     def _with_noise_fit(self, adjusted: list[dict[str, float]], labels: list, ridge: float) -> ReferenceStats:
         """These statistics plus the shared-variation regression, fitted on the pose-adjusted
         measures of the reference faces whose every measure is finite."""
-        names = list(MEASURES)
-        values = np.array([[a.get(n, float("nan")) for n in names] for a in adjusted], dtype=np.float64)
+        values = np.array([[a.get(n, float("nan")) for n in MEASURES] for a in adjusted], dtype=np.float64)
+        # measures that vary over the reference (finite on most faces, some spread) take part; a
+        # measure that does not (a degenerate or unmeasurable one) is left as it is
+        usable = np.isfinite(values).mean(axis=0) >= 0.5
+        spread = np.array([np.nanstd(c) if ok else 0.0 for c, ok in zip(values.T, usable)])
+        usable &= spread > 0
+        names = [n for n, ok in zip(MEASURES, usable) if ok]
+        values = values[:, usable]
         finite = np.isfinite(values).all(axis=1)
         values, labels = values[finite], [c for c, ok in zip(labels, finite) if ok]
-        if not len(values):
+        if len(names) < 2 or not len(values):
             return self
         mean, scale = values.mean(axis=0), values.std(axis=0)
         if not (scale > 0).all():
@@ -197,7 +204,8 @@ class ReferenceStats(StageResult):
         return out
 
     def z_scores(self, measurement: dict[str, float], pose: Pose = NO_POSE) -> dict[str, float]:
-        """z of each (pose-adjusted) measure; NaN where the reference has no spread or the value is missing."""
+        """z of each adjusted measure (pose, then shared variation); NaN where the reference has no
+        spread or the value is missing."""
         adjusted = self.adjusted(measurement, pose)
         out = {}
         for name in MEASURES:

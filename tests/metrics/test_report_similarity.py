@@ -88,7 +88,7 @@ def test_embedder_refuses_pickled_weights(minilm, tmp_path):
     shutil.copytree(minilm, folder)
     torch.save(safetensors.torch.load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
     (folder / "model.safetensors").unlink()
-    with pytest.raises(ValueError, match=r"only safetensors weights are loaded.*pass it as embedding_model"):
+    with pytest.raises(ValueError, match=r"from safetensors only, never a pickled .bin.*pass it as embedding_model"):
         load_embedder(str(folder))
     texts, conditions = ["Nose: short."], ["A"]
     with pytest.raises(ValueError, match="safetensors"):

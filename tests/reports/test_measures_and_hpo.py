@@ -149,15 +149,18 @@ def test_pose_adjustment_removes_a_turned_heads_bias(base_face):
 
 def _built_faces(rng, conditions: int, per: int, wide_mouth: set[int]):
     """Hand-made reference: a face's build ``b`` widens its mouth (0.02 b) and its jaw (0.05 b);
-    the conditions in ``wide_mouth`` add 0.03 to every face's mouth (a feature their faces share);
-    every measure has a little independent noise."""
+    the conditions in ``wide_mouth`` add 0.03 to every face's mouth and to its interpupillary
+    distance (features their faces share: the two measures go together between conditions, not
+    within one); every measure has a little independent noise."""
     rows, labels = [], []
     for c in range(conditions):
         for _ in range(per):
             b = rng.normal()
             row = {k: 1.0 + rng.normal(0.0, 0.002) for k in MEASURES}
-            row["mouth_width"] = 0.4 + 0.02 * b + (0.03 if c in wide_mouth else 0.0) + rng.normal(0.0, 0.002)
+            shared = 0.03 if c in wide_mouth else 0.0
+            row["mouth_width"] = 0.4 + 0.02 * b + shared + rng.normal(0.0, 0.002)
             row["jaw_width"] = 1.0 + 0.05 * b + rng.normal(0.0, 0.002)
+            row["interpupillary_distance"] = 0.5 + shared + rng.normal(0.0, 0.002)
             rows.append(row)
             labels.append(f"C{c}")
     return rows, labels
@@ -175,16 +178,29 @@ def test_shared_variation_on_a_hand_made_reference():
     assert light.noise_rows == 120 and set(light.noise_coef) == set(MEASURES)
     coef = light.noise_coef["mouth_width"]
     assert coef["jaw_width"] > 0.7 and max(abs(v) for k, v in coef.items() if k != "jaw_width") < 0.1
+    # the same regression over whole faces (one group) reads the conditions' shared features as
+    # build: it predicts the mouth from the interpupillary distance
+    pooled = ReferenceStats.fit(rows, conditions=["all"] * len(rows), ridge=0.01).noise_coef["mouth_width"]
+    assert pooled["interpupillary_distance"] > 0.3 and abs(coef["interpupillary_distance"]) < 0.1
     raw = ReferenceStats.fit(rows, conditions=labels, adjust_noise=False)
     assert raw.noise_coef == {} and ReferenceStats.fit(rows).noise_coef == {}  # no labels: no correction
     default = ReferenceStats.fit(rows, conditions=labels)
     assert 0.3 < default.noise_coef["mouth_width"]["jaw_width"] < coef["jaw_width"]  # shrunk by the ridge
-    broad = dict.fromkeys(MEASURES, 1.0) | {"mouth_width": 0.4 + 0.02 * 4, "jaw_width": 1.0 + 0.05 * 4}
-    wide = dict.fromkeys(MEASURES, 1.0) | {"mouth_width": 0.4 + 0.06, "jaw_width": 1.0}
+    average = dict.fromkeys(MEASURES, 1.0) | {"interpupillary_distance": 0.5}
+    broad = average | {"mouth_width": 0.4 + 0.02 * 4, "jaw_width": 1.0 + 0.05 * 4}
+    wide = average | {"mouth_width": 0.4 + 0.06, "jaw_width": 1.0}
     z = {name: (s.z_scores(broad)["mouth_width"], s.z_scores(wide)["mouth_width"])
          for name, s in (("raw", raw), ("default", default), ("light", light))}  # fmt: skip
     assert z["raw"][0] > 2.5 and abs(z["light"][0]) < 1 and z["light"][0] < z["default"][0] < z["raw"][0]
     assert z["raw"][1] < 2.5 < 5 < z["default"][1] < z["light"][1]
+    # a measure with no spread, or none measured, stays out of the regression; the rest is corrected
+    odd = [r | {"face_height": 1.0, "jaw_width": float("nan") if i % 2 else r["jaw_width"], "nose_length": float("nan")}
+           for i, r in enumerate(rows)]  # fmt: skip
+    partial = ReferenceStats.fit(odd, conditions=labels, ridge=0.01)
+    assert "face_height" not in partial.noise_coef and "nose_length" not in partial.noise_coef
+    assert (
+        partial.noise_coef["mouth_width"]["jaw_width"] > 0.7 and 0 < partial.noise_rows < 120
+    )  # faces with a jaw only
     single = ReferenceStats.fit(rows[:11], conditions=[f"S{i}" for i in range(11)])  # no condition twice
     assert single.noise_coef == {} and single.noise_rows == 0
 
@@ -193,10 +209,13 @@ def test_within_condition_rows_and_ridge_by_hand():
     values = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 0.0], [10.0, 10.0]])
     rows = within_condition_rows(values, ["a", "a", "b", "c"])  # c: one face, no row
     np.testing.assert_allclose(rows, np.array([[-1.0, -2.0], [1.0, 2.0]]) * np.sqrt(2.0))
-    x = np.repeat(np.array([[1.0, 2.0], [-1.0, -2.0], [2.0, 4.1], [-2.0, -4.1]]), 4, axis=0)
-    labels = [i // 2 for i in range(len(x))]  # pairs: each row is a difference of two faces
-    coef = shared_variation(x, labels, ridge=0.5)
+    x = np.tile(np.array([[1.0, 2.0], [-1.0, -3.0], [2.0, 4.5], [-2.0, -4.0]]), (4, 1))
+    labels = [i // 2 for i in range(len(x))]  # 8 conditions of two faces: 16 rows
     d = within_condition_rows(x, labels)
+    np.testing.assert_allclose(d[:2], np.array([[1.0, 2.5], [-1.0, -2.5]]) * np.sqrt(2.0))
+    assert len(d) == 16 and np.abs(d).min() > 0
+    coef = shared_variation(x, labels, ridge=0.5)
     expected = (d[:, 1] @ d[:, 0]) / (d[:, 1] @ d[:, 1] + 0.5 * len(d))  # one predictor: ridge by hand
-    assert coef[0, 0] == 0.0 and coef[0, 1] == pytest.approx(expected)
-    assert shared_variation(x[:8], labels[:8], ridge=0.5) is None  # 4 rows: too few to fit
+    assert coef[0, 0] == 0.0 and coef[0, 1] == pytest.approx(expected) and 0.3 < expected < 0.6
+    assert coef[1, 0] == pytest.approx((d[:, 0] @ d[:, 1]) / (d[:, 0] @ d[:, 0] + 0.5 * len(d)))
+    assert shared_variation(x[:8], labels[:8], ridge=0.5) is None  # 8 rows: too few to fit

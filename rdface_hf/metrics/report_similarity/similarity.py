@@ -50,9 +50,11 @@ def tfidf_cosine(a: Sequence[str], b: Sequence[str], **tfidf_options: Any) -> np
 def load_embedder(name_or_path: str, device: str | None = None):
     """A ``SentenceTransformer`` (cached); one clear error when it cannot be loaded.
 
-    Weights load from safetensors only, never from pickled ``pytorch_model.bin`` files, and no
-    remote code runs. For a model that ships only ``.bin`` weights, load it yourself (a choice
-    to trust that file) and pass the ``SentenceTransformer`` as ``embedding_model``."""
+    The transformer's weights load from safetensors only (never a pickled ``pytorch_model.bin``;
+    sentence-transformers' small extra modules, such as a dense layer, load as the library loads
+    them, tensors only) and no remote code runs. For a model that ships only ``.bin`` weights,
+    load it yourself (a choice to trust that file) and pass the ``SentenceTransformer`` as
+    ``embedding_model``."""
     from sentence_transformers import SentenceTransformer  # torch: only when embeddings are asked for
 
     try:
@@ -64,7 +66,7 @@ def load_embedder(name_or_path: str, device: str | None = None):
         hint = ""
         if "safetensors" in str(exc):
             hint = (
-                " (only safetensors weights are loaded, never pickled .bin files: use a model or revision"
+                " (the model's weights are loaded from safetensors only, never a pickled .bin: use a model or revision"
                 " with model.safetensors, or load the model yourself and pass it as embedding_model)"
             )
         raise ValueError(
