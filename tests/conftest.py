@@ -266,3 +266,49 @@ def face_release(tmp_path, distinct_faces):
             rows.append(_condition_row(abbr, name, c, age=str(2 + i)))
             k += 1
     return _write_release(tmp_path / "raw", rows, images, extra_columns=("age",))
+
+
+class RecordingHub:
+    """A stand-in for ``huggingface_hub.HfApi`` (no network): records ``create_repo``,
+    ``update_repo_settings`` and ``upload_folder`` calls, and ``upload_folder`` copies the files
+    that ``allow_patterns`` allow into ``root / <repo name>`` (after deleting what
+    ``delete_patterns`` match there, as the Hub does in the same commit). Subclass it to make a
+    call fail."""
+
+    def __init__(self, root: Path):
+        self.root, self.calls = Path(root), []
+
+    def repo(self, repo_id: str) -> Path:
+        """The local folder standing for ``repo_id``'s files."""
+        return self.root / repo_id.split("/")[-1]
+
+    def create_repo(self, repo_id, **kw):
+        self.calls.append(("create_repo", repo_id, kw))
+        prefix = "datasets/" if kw.get("repo_type") == "dataset" else ""
+        return f"https://huggingface.co/{prefix}{repo_id}"
+
+    def update_repo_settings(self, repo_id, **kw):
+        self.calls.append(("update_repo_settings", repo_id, kw))
+
+    def upload_folder(self, *, folder_path, repo_id, allow_patterns=None, **kw):
+        import fnmatch
+        import shutil
+
+        self.calls.append(("upload_folder", repo_id, kw))
+        dest = self.repo(repo_id)
+        for pattern in kw.get("delete_patterns") or []:
+            for old in dest.glob(pattern):
+                if old.is_file():
+                    old.unlink()
+        for path in Path(folder_path).rglob("*"):
+            rel = path.relative_to(folder_path).as_posix()
+            if path.is_file() and (allow_patterns is None or any(fnmatch.fnmatch(rel, p) for p in allow_patterns)):
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, dest / rel)
+        return dest
+
+
+@pytest.fixture
+def fake_hub() -> type[RecordingHub]:
+    """The :class:`RecordingHub` class: ``fake_hub(root)`` makes one; subclass it to fail a call."""
+    return RecordingHub

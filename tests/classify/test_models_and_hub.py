@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import shutil
 from pathlib import Path
@@ -67,35 +66,11 @@ def test_timm_checkpoint_from_the_offline_hub_cache(colour_dataset, tmp_path, mo
     assert labels <= {"Alpha syndrome", "Beta syndrome", "Gamma syndrome", "Delta syndrome"}
 
 
-class FakeHub:
-    """Records HfApi calls; upload_folder copies the allowed files into a local 'repo'."""
-
-    def __init__(self, root: Path):
-        self.root, self.calls = root, []
-
-    def create_repo(self, repo_id, **kw):
-        self.calls.append(("create_repo", repo_id, kw))
-        return f"https://huggingface.co/{repo_id}"
-
-    def update_repo_settings(self, repo_id, **kw):
-        self.calls.append(("update_repo_settings", repo_id, kw))
-
-    def upload_folder(self, *, folder_path, repo_id, allow_patterns, **kw):
-        self.calls.append(("upload_folder", repo_id, kw))
-        dest = self.root / repo_id.split("/")[1]
-        for path in Path(folder_path).rglob("*"):
-            rel = path.relative_to(folder_path).as_posix()
-            if path.is_file() and any(fnmatch.fnmatch(rel, p) for p in allow_patterns):
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(path, dest / rel)
-        return dest
-
-
-def test_push_is_private_gated_and_round_trips(colour_dataset, tmp_path, train_args, monkeypatch, capsys):
+def test_push_is_private_gated_and_round_trips(colour_dataset, tmp_path, train_args, monkeypatch, capsys, fake_hub):
     from huggingface_hub import ModelCard
     from transformers import pipeline
 
-    hub = FakeHub(tmp_path / "hub")
+    hub = fake_hub(tmp_path / "hub")
     monkeypatch.setattr("rdface_hf.classify.hub.HfApi", lambda token=None: hub)
     out = tmp_path / "run"
     code = main(
@@ -150,8 +125,10 @@ def _an_image(dataset):
     return load_dataset(str(dataset), "fold_0", split="test")[0]["image"]
 
 
-def test_push_failure_is_one_line_without_the_token(colour_dataset, tmp_path, train_args, monkeypatch, capsys):
-    class Down(FakeHub):
+def test_push_failure_is_one_line_without_the_token(
+    colour_dataset, tmp_path, train_args, monkeypatch, capsys, fake_hub
+):
+    class Down(fake_hub):
         def create_repo(self, repo_id, **kw):
             raise ConnectionError("hub unreachable with token hf_secret_token")
 

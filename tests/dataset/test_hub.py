@@ -11,37 +11,6 @@ from rdface_hf.dataset import load_rdface
 from rdface_hf.dataset.hub import publish
 
 
-class FakeHub:
-    """Records HfApi calls; upload_folder copies into a local 'repo'."""
-
-    def __init__(self, root):
-        self.root = root
-        self.calls = []
-
-    def create_repo(self, repo_id, **kw):
-        self.calls.append(("create_repo", repo_id, kw))
-        return f"https://huggingface.co/datasets/{repo_id}"
-
-    def update_repo_settings(self, repo_id, **kw):
-        self.calls.append(("update_repo_settings", repo_id, kw))
-
-    def upload_folder(self, *, folder_path, repo_id, allow_patterns, **kw):
-        self.calls.append(("upload_folder", repo_id, kw))
-        for pattern in kw.get("delete_patterns") or []:  # what the Hub does in the same commit
-            for old in (self.root / repo_id.split("/")[1]).glob(pattern):
-                old.unlink()
-        dest = self.root / repo_id.split("/")[1]
-        import fnmatch
-        from pathlib import Path
-
-        for path in Path(folder_path).rglob("*"):
-            rel = path.relative_to(folder_path).as_posix()
-            if path.is_file() and any(fnmatch.fnmatch(rel, p) for p in allow_patterns):
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(path, dest / rel)
-        return dest
-
-
 @pytest.fixture
 def built(build_release, face_release, tmp_path):
     out = tmp_path / "build"
@@ -49,8 +18,8 @@ def built(build_release, face_release, tmp_path):
     return out
 
 
-def test_republish_removes_shards_of_the_earlier_build(build_release, built, face_release, tmp_path):
-    hub = FakeHub(tmp_path / "hub")
+def test_republish_removes_shards_of_the_earlier_build(build_release, built, face_release, tmp_path, fake_hub):
+    hub = fake_hub(tmp_path / "hub")
     publish(built, "lab/rdface", api=hub)
     rebuilt = tmp_path / "rebuilt"
     build_release(face_release, rebuilt, seed=5)
@@ -59,12 +28,12 @@ def test_republish_removes_shards_of_the_earlier_build(build_release, built, fac
     assert on_hub == sorted(p.name for p in (rebuilt / "data").iterdir()), "no stale shard stays on the Hub"
 
 
-def test_publish_network_failure_is_one_line_without_the_token(built, capsys, monkeypatch):
-    class Down(FakeHub):
+def test_publish_network_failure_is_one_line_without_the_token(built, capsys, monkeypatch, fake_hub):
+    class Down(fake_hub):
         def create_repo(self, repo_id, **kw):
             raise ConnectionError("cannot reach hub with token hf_secret")
 
-    monkeypatch.setattr("rdface_hf.dataset.hub.HfApi", lambda token=None: Down(None))
+    monkeypatch.setattr("rdface_hf.dataset.hub.HfApi", lambda token=None: Down(built.parent / "hub"))
     assert main(["publish", str(built), "--repo-id", "lab/rdface", "--token", "hf_secret"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "could not publish to lab/rdface" in err[0] and "hf_secret" not in err[0]
@@ -77,8 +46,8 @@ def test_publish_refuses_a_broken_card(built, capsys):
     assert len(err) == 1 and "not a valid dataset card" in err[0]
 
 
-def test_publish_private_and_gated_before_upload_and_round_trip(built, tmp_path):
-    hub = FakeHub(tmp_path / "hub")
+def test_publish_private_and_gated_before_upload_and_round_trip(built, tmp_path, fake_hub):
+    hub = fake_hub(tmp_path / "hub")
     (built / "notes.txt").write_text("local only")
     url = publish(built, "lab/rdface", api=hub, token="hf_secret")
     assert url.endswith("datasets/lab/rdface")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import shutil
 from pathlib import Path
@@ -18,36 +17,16 @@ from rdface_hf.generate.lora.hub import push_adapters
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-class FakeHub:
-    """Records HfApi calls; upload_folder copies the allowed files into a local 'repo'."""
-
-    def __init__(self, root: Path):
-        self.root, self.calls = root, []
-
-    def create_repo(self, repo_id, **kw):
-        self.calls.append(("create_repo", repo_id, kw))
-        return f"https://huggingface.co/{repo_id}"
-
-    def update_repo_settings(self, repo_id, **kw):
-        self.calls.append(("update_repo_settings", repo_id, kw))
-
-    def upload_folder(self, *, folder_path, repo_id, allow_patterns, **kw):
-        self.calls.append(("upload_folder", repo_id, kw))
-        for path in Path(folder_path).rglob("*"):
-            rel = path.relative_to(folder_path).as_posix()
-            if path.is_file() and any(fnmatch.fnmatch(rel, p) for p in allow_patterns):
-                (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(path, self.root / rel)
-
-
 @pytest.fixture
-def pushed(trained, tmp_path, train_args, monkeypatch):
-    """A finished adapter folder pushed with --push-to-hub (nothing left to train)."""
-    hub = FakeHub(tmp_path / "repo")
+def pushed(trained, tmp_path, train_args, monkeypatch, fake_hub):
+    """A finished adapter folder pushed with --push-to-hub (nothing left to train); ``.root``:
+    the pushed repo's files."""
+    hub = fake_hub(tmp_path / "hub")
     monkeypatch.setattr(huggingface_hub, "HfApi", lambda token=None: hub)
     folder = tmp_path / "adapters"
     shutil.copytree(trained, folder)
     assert main([*train_args(output_dir=folder), "--push-to-hub", "lab/rdface-lora", "--hub-token", "hf_x"]) == 0
+    hub.root = hub.repo("lab/rdface-lora")  # the tests read the one repo's files
     return hub
 
 
@@ -68,8 +47,8 @@ def test_push_creates_one_private_gated_repo_before_uploading(pushed, trained):
     ).read_bytes()
 
 
-def test_push_failure_is_one_line_without_the_token(trained, tmp_path, capsys):
-    class Down(FakeHub):
+def test_push_failure_is_one_line_without_the_token(trained, tmp_path, capsys, fake_hub):
+    class Down(fake_hub):
         def create_repo(self, repo_id, **kw):
             raise ConnectionError("hub unreachable with token hf_secret")
 
