@@ -31,7 +31,8 @@ from sklearn.covariance import ledoit_wolf_shrinkage
 MIN_SHRINKAGE = 0.05  # covariance shrinkage floor (Ledoit-Wolf may pick less)
 
 
-def _class_means(x: np.ndarray, labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+def class_means(x: np.ndarray, labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class means of the rows of ``x`` (NaN for a class with no row) and the class counts."""
     counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
     sums = np.zeros((num_classes, x.shape[1]))
     np.add.at(sums, labels, x)
@@ -56,7 +57,7 @@ class PhenotypeModel:
         x, labels = np.asarray(x, dtype=np.float64), np.asarray(labels, dtype=np.int64)
         if len(x) == 0 or not np.isfinite(x).all():
             raise ValueError("the phenotype model needs finite features of at least one training face")
-        means, counts = _class_means(x, labels, num_classes)
+        means, counts = class_means(x, labels, num_classes)
         centre, present = x.mean(axis=0), counts > 0
         residuals = x - means[labels]
         dof = len(x) - int(present.sum())

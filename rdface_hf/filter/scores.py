@@ -44,7 +44,7 @@ import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
 
 from .measures import facial_measures
-from .plda import PhenotypeModel
+from .plda import PhenotypeModel, class_means
 from .shapes import REGIONS, aligned, fit_template, five_point_vector, has_face, region_columns
 
 REGION_WEIGHT = 0.5
@@ -52,14 +52,6 @@ MARGIN_WEIGHT = 0.25
 MEAN_SHRINK = 1.0  # prototype weight n / (n + MEAN_SHRINK)
 MIN_SHRINKAGE = 0.05  # covariance shrinkage floor (Ledoit-Wolf may pick less)
 LANDMARK_COMPONENTS = ("phenotype", "expression", "own_distance", "margin", *REGIONS)
-
-
-def _class_means(x: np.ndarray, labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    sums = np.zeros((num_classes, x.shape[1]))
-    np.add.at(sums, labels, x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return sums / counts[:, None], counts
 
 
 def _distances(z: np.ndarray, prototypes: np.ndarray, orth: np.ndarray) -> np.ndarray:
@@ -97,7 +89,7 @@ class _Whitened:
 
     @classmethod
     def fit(cls, x: np.ndarray, labels: np.ndarray, num_classes: int) -> _Whitened:
-        means, counts = _class_means(x, labels, num_classes)
+        means, counts = class_means(x, labels, num_classes)
         centre = x.mean(axis=0)
         basis = _span(x - centre)
         residuals = x - means[labels]
@@ -197,7 +189,7 @@ class Paper5ptScorer:
         if not face.any():
             raise ValueError("no training image has landmarks")
         vectors = five_point_vector(points[face])
-        means, _ = _class_means(vectors, np.asarray(labels, dtype=np.int64)[face], num_classes)
+        means, _ = class_means(vectors, np.asarray(labels, dtype=np.int64)[face], num_classes)
         return cls(means)
 
     def score(self, points: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
