@@ -26,7 +26,7 @@ from typing import Any, ClassVar, TypeVar
 
 import yaml
 
-from . import __version__
+from ._version import __version__
 from ._errors import InputError
 from ._io import atomic_write_json
 from ._outputs import Owner, resumable_output_dir

@@ -19,7 +19,7 @@ from typing import Any
 import huggingface_hub
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 
-from .. import __version__
+from .._version import __version__
 from .._errors import InputError, RDFaceError
 from .config import TOP_K
 from .scoring import METRICS

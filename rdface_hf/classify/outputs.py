@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from .._io import atomic_write_json, atomic_write_text
 from .scoring import SD_NOTE, caption, summary_markdown
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from .. import __version__
+from .._version import __version__
 from .._config import StageConfig, option, require
 from .._errors import InputError, RDFaceError
 from .._io import atomic_write_text, file_sha256

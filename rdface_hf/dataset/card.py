@@ -11,7 +11,7 @@ from typing import Any
 from huggingface_hub import DatasetCard, DatasetCardData
 from jinja2 import Template
 
-from .. import __version__
+from .._version import __version__
 from . import splits
 from .columns import describe as describe_column
 

@@ -9,7 +9,7 @@ import io
 import re
 from collections import Counter
 
-from .. import __version__
+from .._version import __version__
 from . import splits
 from .checks import ACCEPTED, REJECTED, RowResult
 from .files import Entry

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from ... import __version__
+from ..._version import __version__
 
 TEMPLATE = "fastgan.md.jinja"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ... import __version__
+from ..._version import __version__
 from ..._config import open_run_dir
 from ..._io import atomic_write_json
 from ...dataset.facade import RDFaceDataset

@@ -7,7 +7,7 @@ from typing import Any
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from ... import __version__
+from ..._version import __version__
 from ...dataset.card import GATED_FIELDS, LICENSE_NAME
 from .config import TEXT_TARGETS, UNET_TARGETS, WEIGHT_NAME, is_repo_id
 

@@ -26,7 +26,7 @@ from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 from tqdm.auto import tqdm
 
-from ... import __version__
+from ..._version import __version__
 from ..._config import open_run_dir
 from ..._errors import InputError
 from ..._io import atomic_write_text
