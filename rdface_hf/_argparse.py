@@ -122,7 +122,7 @@ def _add_field(parser, field: dataclasses.Field, hints: dict[str, Any]) -> None:
             parser.add_argument(*names, dest=field.name, action="store_true", default=default, **kwargs)
             return
         parser.add_argument(dashed, dest=field.name, action=argparse.BooleanOptionalAction, default=True, **kwargs)
-        hidden = [n for n in names[1:]] + ["--no_" + field.name]
+        hidden = [*names[1:], "--no_" + field.name]
         hidden += ["--no-" + a[2:] for a in field.metadata.get("aliases", ())]
         for name in dict.fromkeys(hidden):
             on = not name.startswith("--no")

@@ -26,10 +26,10 @@ from typing import Any, ClassVar, TypeVar
 
 import yaml
 
-from ._version import __version__
 from ._errors import InputError
 from ._io import atomic_write_json
 from ._outputs import Owner, resumable_output_dir
+from ._version import __version__
 
 T = TypeVar("T", bound="StageConfig")
 

@@ -33,22 +33,59 @@ from ._errors import RDFaceError
 from ._version import __version__
 
 # Every command, in the order `rdface --help` lists them (the pipeline's order): name -> (module, one-line help).
-# A new command: add its page rdface_hf/commands/<name>.py (NAME, HELP, CONFIG, run) and one line here;
+# A new command: add its page rdface_hf/commands/<name>.py (NAME, HELP, CONFIG, run) and an entry here;
 # the help here equals the page's HELP (tests/test_layout.py checks it).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "simulate": ("rdface_hf.commands.simulate", "write a simulated raw release in RDFace's layout (rd_images/, disease_images.csv, phenotypes.json)"),
-    "build": ("rdface_hf.commands.build", "validate a raw release and write a Hub-layout dataset folder"),
-    "publish": ("rdface_hf.commands.publish", "upload a build to a private, gated Hub dataset repo"),
-    "train-classifier": ("rdface_hf.commands.train_classifier", "fine-tune an image classifier per fold (best epoch on validation, scored once on the fixed test split)"),
-    "probe": ("rdface_hf.commands.probe", "frozen-embedding and landmark-geometry baselines per fold (same folds, metrics and summary as train-classifier)"),
-    "train-lora": ("rdface_hf.commands.train_lora", "train one LoRA DreamBooth adapter per condition (all in one launch, leak-free)"),
-    "train-fastgan": ("rdface_hf.commands.train_fastgan", "train a FastGAN (class-conditional or pooled) on the training images of one fold"),
-    "generate": ("rdface_hf.commands.generate", "generate synthetic faces (lora, fastgan or morph) as a synthetic set with provenance"),
-    "filter": ("rdface_hf.commands.filter", "score a synthetic set against one fold's real training faces and keep the best (leak-free)"),
-    "merge": ("rdface_hf.commands.merge", "merge one fold's real training split with the kept images of a filtered synthetic set"),
-    "report": ("rdface_hf.commands.report", "phenotype reports of faces: a vision-language model's, or measured from landmarks with HPO terms"),
-    "demo": ("rdface_hf.commands.demo", "simulate an RDFace-shaped release, build it, load its folds and print a summary"),
-}  # fmt: skip
+    "simulate": (
+        "rdface_hf.commands.simulate",
+        "write a simulated raw release in RDFace's layout (rd_images/, disease_images.csv, phenotypes.json)",
+    ),
+    "build": (
+        "rdface_hf.commands.build",
+        "validate a raw release and write a Hub-layout dataset folder",
+    ),
+    "publish": (
+        "rdface_hf.commands.publish",
+        "upload a build to a private, gated Hub dataset repo",
+    ),
+    "train-classifier": (
+        "rdface_hf.commands.train_classifier",
+        "fine-tune an image classifier per fold (best epoch on validation, scored once on the fixed test split)",
+    ),
+    "probe": (
+        "rdface_hf.commands.probe",
+        "frozen-embedding and landmark-geometry baselines per fold "
+        "(same folds, metrics and summary as train-classifier)",
+    ),
+    "train-lora": (
+        "rdface_hf.commands.train_lora",
+        "train one LoRA DreamBooth adapter per condition (all in one launch, leak-free)",
+    ),
+    "train-fastgan": (
+        "rdface_hf.commands.train_fastgan",
+        "train a FastGAN (class-conditional or pooled) on the training images of one fold",
+    ),
+    "generate": (
+        "rdface_hf.commands.generate",
+        "generate synthetic faces (lora, fastgan or morph) as a synthetic set with provenance",
+    ),
+    "filter": (
+        "rdface_hf.commands.filter",
+        "score a synthetic set against one fold's real training faces and keep the best (leak-free)",
+    ),
+    "merge": (
+        "rdface_hf.commands.merge",
+        "merge one fold's real training split with the kept images of a filtered synthetic set",
+    ),
+    "report": (
+        "rdface_hf.commands.report",
+        "phenotype reports of faces: a vision-language model's, or measured from landmarks with HPO terms",
+    ),
+    "demo": (
+        "rdface_hf.commands.demo",
+        "simulate an RDFace-shaped release, build it, load its folds and print a summary",
+    ),
+}
 
 
 def command(name: str) -> ModuleType:

@@ -76,7 +76,8 @@ def test_importing_the_cli_imports_no_heavy_library():
 def test_top_level_help_imports_no_command_page():
     code = (
         "import sys\nfrom rdface_hf import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print('LOADED:' + ','.join(m for m in sys.modules if m.startswith('rdface_hf.commands.') or m.endswith('.config')))"
+        "print('LOADED:' + ','.join(m for m in sys.modules\n"
+        "    if m.startswith('rdface_hf.commands.') or m.endswith('.config')))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -147,7 +147,7 @@ def test_commands_are_static_pages_with_a_config():
     for name, (path, help) in cli.COMMANDS.items():
         module = cli.command(name)
         assert path == f"rdface_hf.commands.{module.__name__.rsplit('.', 1)[1]}"
-        assert name == module.NAME and module.HELP == help and callable(module.run), name
+        assert name == module.NAME and help == module.HELP and callable(module.run), name
         assert issubclass(module.CONFIG, StageConfig), name
         for field in dataclasses.fields(module.CONFIG):
             assert field.metadata.get("help"), f"{name}: field {field.name} has no help text"

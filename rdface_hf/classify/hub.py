@@ -19,8 +19,8 @@ from typing import Any
 import huggingface_hub
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 
-from .._version import __version__
 from .._errors import InputError, RDFaceError
+from .._version import __version__
 from .config import TOP_K
 from .scoring import METRICS
 

@@ -4,7 +4,6 @@ which every stage reads a build (a local folder or a Hub repo)."""
 
 from __future__ import annotations
 
-
 __all__ = ["RDFaceDataset", "load_rdface"]
 
 

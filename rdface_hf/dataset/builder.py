@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from .._version import __version__
 from .._config import StageConfig, option, require
 from .._errors import InputError, RDFaceError
 from .._io import atomic_write_text, file_sha256
 from .._outputs import Owner, atomic_output_dir
 from .._parallel import default_workers, parallel_map
 from .._results import StageResult
+from .._version import __version__
 from . import images, splits
 from .card import AGREEMENT_FILE, pretty_name, render_agreement, render_dataset_card
 from .checks import (

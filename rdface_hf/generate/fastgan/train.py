@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ..._version import __version__
 from ..._config import open_run_dir
 from ..._io import atomic_write_json
+from ..._version import __version__
 from ...dataset.facade import RDFaceDataset
 from .config import TrainFastGANConfig, TrainFastGANResult
 from .data import TrainingData, load_training_data

@@ -26,12 +26,12 @@ from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 from tqdm.auto import tqdm
 
-from ..._version import __version__
 from ..._config import open_run_dir
 from ..._errors import InputError
 from ..._io import atomic_write_text
 from ..._outputs import check_output_dir
 from ..._results import StageResult
+from ..._version import __version__
 from ...dataset import RDFaceDataset
 from ...dataset.facade import parse_fold
 from . import loop, stacked
