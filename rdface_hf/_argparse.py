@@ -172,12 +172,20 @@ def apply_config_file(parser: argparse.ArgumentParser, config_class: type[StageC
             action.required = False
             if not action.option_strings and action.nargs is None:
                 action.nargs = "?"
-    parser.set_defaults(**values)
+    parser.set_defaults(**{k: FromFile(v) for k, v in values.items()})
+
+
+class FromFile(typing.NamedTuple):
+    """A value from ``--config``, wrapped so that argparse passes it on as it is (it converts string
+    defaults with the flag's type, which would turn a quoted ``'3'`` into 3): the config checks its type."""
+
+    value: Any
 
 
 def config_from_namespace(config_class: type[StageConfig], namespace: argparse.Namespace) -> StageConfig:
     names = [f.name for f in dataclasses.fields(config_class) if f.init]
-    return config_class(**{n: getattr(namespace, n) for n in names if hasattr(namespace, n)})
+    values = {n: getattr(namespace, n) for n in names if hasattr(namespace, n)}
+    return config_class(**{n: v.value if isinstance(v, FromFile) else v for n, v in values.items()})
 
 
 def flag_of(config_class: type[StageConfig], field: str) -> str:

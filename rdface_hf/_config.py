@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import yaml
-
 from ._errors import InputError
 from ._io import atomic_write_json
 from ._outputs import Owner, resumable_output_dir
+from ._values import BadValue, FieldError, checked_fields, parse_text
 from ._version import __version__
 
 T = TypeVar("T", bound="StageConfig")
@@ -107,6 +105,12 @@ class StageConfig:
     private: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
+        try:  # every field type-checked before the stage's validate uses it
+            checked = checked_fields(self)
+        except FieldError as exc:
+            raise ConfigError(exc.field, exc.message) from None
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
         self.validate()
 
     def validate(self) -> None:  # pragma: no cover - overridden
@@ -158,16 +162,16 @@ class StageConfig:
         except UnicodeDecodeError:
             raise InputError(f"config {path} is not UTF-8 text") from None
         try:
-            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(
-                f"config {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}"
-            ) from None
+            data = parse_text(text, as_json=path.suffix.lower() == ".json", where=f"config {path}")
+        except BadValue as exc:
+            raise InputError(str(exc)) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise InputError(f"config {path} must hold a mapping of field names to values")
+        odd = [k for k in data if not isinstance(k, str)]
+        if odd:
+            raise InputError(f"config {path}: field names must be text, got {odd[0]!r}")
         saved_stage = data.get("stage")
         if saved_stage is not None and saved_stage not in (cls.stage, cls.__name__):
             raise InputError(f"config {path} was saved by '{saved_stage}', not by '{cls.stage}'")
