@@ -104,3 +104,35 @@ def test_a_right_typed_config_still_builds(tmp_path, capsys, monkeypatch):
     path.write_text("generator: morph\ndataset: d\noutput_dir: o\nfold: 0\nseed: 3\n", encoding="utf-8")
     assert cli.main(["generate", "--config", str(path)]) == 0
     assert seen[0].fold == "0" and seen[0].seed == 3
+
+
+REFUSED_FOLDS = ["٠", " 0", "0 ", "TEST", "ALL", "00", "01", "-1", "20", "1e0", "", "+1", "٣"]
+
+
+@pytest.mark.parametrize(
+    ("name", "word", "other"),
+    [
+        ("train-classifier", "all", "test"),
+        ("probe", "all", "test"),
+        ("train-lora", "test", "all"),
+        ("train-fastgan", "test", "all"),
+        ("filter", "test", "all"),
+        ("merge", "test", "all"),
+        ("report", "test", "all"),
+    ],
+)
+def test_fold_values_are_checked_strictly_in_one_place(name, word, other, monkeypatch, capsys):
+    """`all` (every fold in turn) and `test` (every non-test image) each where it fits; fold numbers in
+    ASCII digits, no spaces, no leading zeros, within range."""
+    seen = []
+    monkeypatch.setattr(cli.command(name), "run", lambda config: seen.append(config.fold) or 0)
+    base = {"report": ["--output-dir", "o", "--dataset", "d"]}.get(name, ["--dataset", "d", "--output-dir", "o"])
+    if name in ("filter", "merge"):
+        base += ["--synthetic", "s"]
+    for good in (word, "0", "7", "19"):
+        assert cli.main([name, *base, "--fold", good]) == 0, (good, capsys.readouterr().err)
+    assert seen == [word, "0", "7", "19"]
+    for bad in [*REFUSED_FOLDS, other]:
+        assert cli.main([name, *base, "--fold", bad]) == 2, bad
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"rdface {name}: error: --fold must be"), (bad, err)

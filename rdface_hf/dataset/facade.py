@@ -17,6 +17,7 @@ import numpy as np
 from huggingface_hub import DatasetCard, snapshot_download
 
 from .._errors import InputError
+from .folds import ALL_TRAINING, fold_problem
 from .landmarks import NUM_LANDMARKS
 
 CARD_FILE = "README.md"
@@ -76,14 +77,15 @@ def _quiet_parquet_reader():
 def parse_fold(spec: str | int | None) -> int | None:
     """``--fold`` of the training stages: ``K`` -> fold K; ``test`` (or ``None``) -> every
     non-test image (the final models). Never the test split itself."""
-    if spec is None or (isinstance(spec, str) and spec.strip().lower() == "test"):
+    if spec is None or spec == ALL_TRAINING:
         return None
-    try:
-        fold = int(spec)
-    except (TypeError, ValueError):
-        raise InputError(f"fold must be a fold number or 'test', got {spec!r}") from None
-    config_name(fold)  # refuses negatives
-    return fold
+    if isinstance(spec, str):  # the same strict rule as the configs' (dataset/folds.py)
+        problem = fold_problem(spec)
+        if problem:
+            raise InputError(f"fold {problem}")
+        return int(spec)
+    config_name(spec)  # refuses negatives and non-integers
+    return int(spec)
 
 
 def select_conditions(spec: str | Sequence[str] | None, abbreviations: Sequence[str]) -> list[int]:

@@ -9,19 +9,11 @@ from typing import ClassVar, Literal
 
 from .._config import StageConfig, option, require
 from .._results import StageResult
+from ..dataset.folds import check_fold
 
 SCORES = ("landmarks", "paper5pt", "embedding")
 MODES = ("threshold", "top-n-per-condition", "global-top-n")
 DEFAULT_TOP_N_PER_CONDITION = 10
-
-
-def _check_fold(spec: str, field: str = "fold") -> None:
-    text = str(spec).strip().lower()
-    require(
-        text == "test" or (text.isdigit() and int(text) >= 0),
-        field,
-        f"must be a fold number (0, 1, ...) or 'test' (every non-test image), got {spec!r}",
-    )
 
 
 @dataclass
@@ -84,7 +76,7 @@ class FilterConfig(StageConfig):
     def validate(self) -> None:
         for name in ("dataset", "synthetic", "output_dir"):
             require(bool(str(getattr(self, name) or "").strip()), name, "must be given")
-        _check_fold(self.fold)
+        check_fold(self.fold)
         require(self.score in SCORES, "score", f"must be one of {', '.join(SCORES)}, got {self.score!r}")
         require(self.mode in MODES, "mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.threshold is not None:
@@ -131,7 +123,7 @@ class MergeConfig(StageConfig):
     def validate(self) -> None:
         for name in ("dataset", "synthetic", "output_dir"):
             require(bool(str(getattr(self, name) or "").strip()), name, "must be given")
-        _check_fold(self.fold)
+        check_fold(self.fold)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..._config import StageConfig, is_hub_repo_id, option, require
+from ...dataset.folds import check_fold
 
 # The paper's base model (an SD-1.5 fine-tune shipped without a VAE) and the VAE it was paired with.
 DEFAULT_BASE_MODEL = "SG161222/Realistic_Vision_V5.1_noVAE"
@@ -86,8 +87,7 @@ class TrainLoraConfig(StageConfig):
     def validate(self) -> None:
         require(bool(str(self.dataset).strip()), "dataset", "must name a build folder or Hub dataset id")
         require(bool(str(self.output_dir).strip()), "output_dir", "must name a folder")
-        fold = str(self.fold).strip().lower()
-        require(fold == "test" or (fold.isdigit()), "fold", f"must be a fold number or 'test', got {self.fold!r}")
+        check_fold(self.fold)
         require(bool(str(self.base_model).strip()), "base_model", "must name a Hub model id or a folder")
         require(
             1 <= self.max_train_steps <= 1_000_000, "max_train_steps", f"must be 1..1e6, got {self.max_train_steps}"
