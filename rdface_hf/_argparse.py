@@ -108,14 +108,24 @@ def _add_field(parser, field: dataclasses.Field, hints: dict[str, Any]) -> None:
     default = (
         None if missing else field.default if field.default is not dataclasses.MISSING else field.default_factory()
     )
+    flag = field.metadata.get("flag")
     if field.metadata.get("positional"):
         kwargs.setdefault("metavar", field.name.upper())
-        if not missing:
+        if not missing or flag:
             kwargs.update(nargs="?", default=default)
         parser.add_argument(field.name, **kwargs)
+        if flag:  # the flag form of the positional: `--output-dir OUT`
+            parser.add_argument(
+                flag, dest=field.name + FLAG_FORM, metavar=kwargs["metavar"], help=f"same as {kwargs['metavar']}"
+            )
         return
     dashed, under = "--" + field.name.replace("_", "-"), "--" + field.name
-    names = [dashed, *([under] if under != dashed else []), *field.metadata.get("aliases", ())]
+    names = [
+        *([flag] if flag else []),
+        dashed,
+        *([under] if under != dashed else []),
+        *field.metadata.get("aliases", ()),
+    ]
     if plain is bool:  # a plain switch: --overwrite, or --progress / --no-progress when on by default
         kwargs.pop("type", None)
         if default is not True:
@@ -182,10 +192,27 @@ class FromFile(typing.NamedTuple):
     value: Any
 
 
+FLAG_FORM = "__flag"  # the namespace name of a positional's flag form
+
+
 def config_from_namespace(config_class: type[StageConfig], namespace: argparse.Namespace) -> StageConfig:
-    names = [f.name for f in dataclasses.fields(config_class) if f.init]
-    values = {n: getattr(namespace, n) for n in names if hasattr(namespace, n)}
-    return config_class(**{n: v.value if isinstance(v, FromFile) else v for n, v in values.items()})
+    values = {}
+    for field in (f for f in dataclasses.fields(config_class) if f.init):
+        value = getattr(namespace, field.name, dataclasses.MISSING)
+        flagged = getattr(namespace, field.name + FLAG_FORM, None)
+        if flagged is not None:  # OUT and --output-dir: one of them, or both the same
+            if value not in (None, flagged) and not isinstance(value, FromFile):
+                raise ConfigError(field.name, f"and {field.metadata['flag']} name different folders: give one")
+            value = flagged
+        if isinstance(value, FromFile):
+            value = value.value
+        if value is None and field.metadata.get("flag") and field.default is dataclasses.MISSING:
+            raise ConfigError(
+                field.name, f"is required (as {flag_of(config_class, field.name)} or {field.metadata['flag']})"
+            )
+        if value is not dataclasses.MISSING:
+            values[field.name] = value
+    return config_class(**values)
 
 
 def flag_of(config_class: type[StageConfig], field: str) -> str:
@@ -194,7 +221,7 @@ def flag_of(config_class: type[StageConfig], field: str) -> str:
         if f.name == field:
             if f.metadata.get("positional"):
                 return f.metadata.get("metavar") or field.upper()
-            return "--" + field.replace("_", "-")
+            return f.metadata.get("flag") or "--" + field.replace("_", "-")
     return field
 
 

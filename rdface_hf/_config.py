@@ -34,7 +34,7 @@ T = TypeVar("T", bound="StageConfig")
 # Keys a saved config carries besides its fields; ignored when it is read back.
 SAVED_EXTRAS = ("stage", "provenance")
 # Metadata keys of ours; the others (help, metavar, aliases, choices) go to argparse.
-OWN_METADATA = ("positional", "run_only")
+OWN_METADATA = ("positional", "run_only", "flag")
 
 
 def option(
@@ -45,6 +45,7 @@ def option(
     run_only: bool = False,
     metavar: str | None = None,
     aliases: tuple[str, ...] = (),
+    flag: str | None = None,
     default_factory: Any = dataclasses.MISSING,
 ) -> Any:
     """A config field with its help text, declared once.
@@ -52,12 +53,17 @@ def option(
     ``positional``: a command-line argument without a flag (``rdface build RAW OUT``).
     ``run_only``: changes how a run happens, not what it makes (paths, workers,
     progress bars); left out of the saved config's identity.
+    ``flag``: the command line's spelling when it is not the field's name (``--landmarker``
+    for ``landmarker_model``; the field's own spelling stays an alias); for a positional, its
+    flag form (``rdface simulate --output-dir OUT`` as well as ``rdface simulate OUT``).
     """
     metadata: dict[str, Any] = {"help": help, "positional": positional, "run_only": run_only}
     if metavar:
         metadata["metavar"] = metavar
     if aliases:
         metadata["aliases"] = list(aliases)
+    if flag:
+        metadata["flag"] = flag
     return dataclasses.field(default=default, default_factory=default_factory, metadata=metadata)
 
 

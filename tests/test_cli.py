@@ -101,7 +101,7 @@ def test_switches_read_as_switches(command, capsys):
     out = capsys.readouterr().out
     assert "[OVERWRITE]" not in out and "[PROGRESS]" not in out and "{True,False}" not in out
     for line in out.splitlines():
-        if line.strip().startswith("--no-progress"):
+        if "--no-progress" in line:
             assert "show progress" not in line
 
 
@@ -111,3 +111,63 @@ def test_many_flags_are_grouped_in_help(capsys):
     out = capsys.readouterr().out
     for group in ("inputs:", "outputs:", "training:", "Hub:", "performance:"):
         assert f"\n{group}\n" in out, group
+
+
+@pytest.mark.parametrize(
+    ("argv", "field", "value"),
+    [
+        (["simulate", "--output-dir", "o"], "out", "o"),
+        (["simulate", "o"], "out", "o"),
+        (["build", "raw", "--output-dir", "o"], "out", "o"),
+        (["build", "raw", "o"], "out", "o"),
+        (["build", "raw", "o", "--landmarker", "m.task"], "landmarker_model", "m.task"),
+        (["build", "raw", "o", "--landmarker-model", "m.task"], "landmarker_model", "m.task"),
+        (["build", "raw", "o", "--face-landmarker", "m.task"], "landmarker_model", "m.task"),
+        (
+            ["filter", "--dataset", "d", "--synthetic", "s", "--output-dir", "o", "--landmarker", "m"],
+            "face_landmarker",
+            "m",
+        ),
+        (
+            ["filter", "--dataset", "d", "--synthetic", "s", "--output-dir", "o", "--face-landmarker", "m"],
+            "face_landmarker",
+            "m",
+        ),
+        (
+            ["filter", "--dataset", "d", "--synthetic", "s", "--output-dir", "o", "--landmarker-model", "m"],
+            "face_landmarker",
+            "m",
+        ),
+        (["report", "--output-dir", "o", "--dataset", "d", "--landmarker", "m"], "landmarker", "m"),
+        (["report", "--output-dir", "o", "--dataset", "d", "--face-landmarker", "m"], "landmarker", "m"),
+        (["report", "--output-dir", "o", "--dataset", "d", "--landmarker-model", "m"], "landmarker", "m"),
+        (["train-lora", "--dataset", "d", "--output-dir", "o", "--token", "t"], "hub_token", "t"),
+        (["train-lora", "--dataset", "d", "--output-dir", "o", "--hub-token", "t"], "hub_token", "t"),
+        (["train-lora", "--dataset", "d", "--output-dir", "o", "--hub_token", "t"], "hub_token", "t"),
+        (["train-classifier", "--dataset", "d", "--output-dir", "o", "--token", "t"], "token", "t"),
+        (["probe", "--dataset", "d", "--output-dir", "o", "--token", "t"], "token", "t"),
+        (["publish", "b", "--repo-id", "org/name", "--token", "t"], "token", "t"),
+        (["train-classifier", "--dataset", "d", "--output_dir", "o"], "output_dir", "o"),
+    ],
+)
+def test_every_spelling_reaches_the_same_field(argv, field, value, monkeypatch, tmp_path):
+    """One spelling per concept (--output-dir, --landmarker, --token); the old spellings stay aliases."""
+    from rdface_hf import cli
+
+    (tmp_path / "m").write_bytes(b"a file")  # a landmarker path some configs check exists
+    argv = [str(tmp_path / "m") if a == "m" else a for a in argv]
+    value = str(tmp_path / "m") if value == "m" else value
+    seen = []
+    monkeypatch.setattr(cli.command(argv[0]), "run", lambda config: seen.append(config) or 0)
+    assert main(argv) == 0
+    assert getattr(seen[0], field) == value
+
+
+def test_output_folder_given_twice_differently_is_refused(capsys):
+    assert main(["simulate", "a", "--output-dir", "b"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "rdface simulate: error: OUT and --output-dir name different folders: give one"
+    )
+    assert main(["simulate"]) == 2
+    assert "OUT is required (as OUT or --output-dir)" in capsys.readouterr().err

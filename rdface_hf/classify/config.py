@@ -46,7 +46,7 @@ class ClassifyCommon(StageConfig):
     dataset_revision: str | None = option(None, help="Hub revision of --dataset (branch, tag or commit)")
     model_revision: str | None = option(None, help="Hub revision of --model (branch, tag or commit)")
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
-    progress: bool = option(True, help="progress bars", run_only=True)
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
     token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
 
     # What a run writes in O (anything else there stops --overwrite from replacing the folder).

@@ -66,6 +66,7 @@ class BuildConfig(StageConfig):
     out: str = option(
         help="output dataset folder (new, empty, or an earlier build with --overwrite)",
         positional=True,
+        flag="--output-dir",
         run_only=True,
         metavar="OUT",
     )
@@ -78,7 +79,8 @@ class BuildConfig(StageConfig):
         None,
         help="face_landmarker.task (default: $RDFACE_FACE_LANDMARKER, cache)",
         run_only=True,
-        aliases=("--landmarker",),
+        flag="--landmarker",
+        aliases=("--face-landmarker",),
         metavar="PATH",
     )
     max_faces: int | None = option(
@@ -96,7 +98,7 @@ class BuildConfig(StageConfig):
     max_pixels: int = option(images.MAX_PIXELS, help="larger images are refused (decompression bombs)")
     workers: int | None = option(None, help="worker processes (default: all cores)", run_only=True)
     overwrite: bool = option(False, help="replace OUT if an earlier 'rdface build' wrote it", run_only=True)
-    progress: bool = option(True, help="progress bars (--no-progress hides them)", run_only=True)
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
 
     def validate(self) -> None:
         self.raw, self.out = str(self.raw), str(self.out)

@@ -67,10 +67,12 @@ class FilterConfig(StageConfig):
         None,
         help="face_landmarker.task (default: $RDFACE_FACE_LANDMARKER, then the cache)",
         run_only=True,
-        aliases=("--landmarker",),  # the name `rdface build` and `rdface report` use
+        flag="--landmarker",
+        aliases=("--landmarker-model",),
+        metavar="PATH",
     )
     workers: int | None = option(None, help="landmark worker processes (default: all cores)", run_only=True)
-    progress: bool = option(True, help="show progress bars", run_only=True)
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
     overwrite: bool = option(False, help="replace O if this command wrote it before", run_only=True)
 
     def validate(self) -> None:

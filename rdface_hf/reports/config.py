@@ -74,9 +74,10 @@ class ReportConfig(StageConfig):
         None,
         help="MediaPipe face_landmarker.task for synthetic images (default: $RDFACE_FACE_LANDMARKER or the cache)",
         run_only=True,
+        aliases=("--face-landmarker", "--landmarker-model"),
     )
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
-    progress: bool = option(True, help="show progress bars", run_only=True)
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
 
     private: ClassVar[tuple[str, ...]] = ("landmarker",)
 

@@ -80,8 +80,10 @@ class TrainLoraConfig(StageConfig):
     )
     checkpointing_steps: int = option(100, help="save a LoRA-only checkpoint every N steps (0: never)", run_only=True)
     push_to_hub: str | None = option(None, help="ORG/NAME: upload to a private, gated model repo", run_only=True)
-    hub_token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
-    progress: bool = option(True, help="show progress bars", run_only=True)
+    hub_token: str | None = option(
+        None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True, flag="--token"
+    )
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
 
     def validate(self) -> None:
