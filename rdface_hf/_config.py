@@ -39,6 +39,8 @@ SAVED_EXTRAS = ("stage", "provenance")
 # Run-time switches: never saved in a config, never taken from a config file (a rerun from a
 # saved config must not delete what the first run made).
 RUN_TIME_SWITCHES = ("overwrite",)
+# Where a run writes is not what it makes: a moved output folder still resumes.
+WHERE_FIELDS = ("output_dir", "out")
 # Metadata keys of ours; the others (help, metavar, aliases, choices) go to argparse.
 OWN_METADATA = ("positional", "run_only")
 
@@ -145,7 +147,8 @@ class StageConfig:
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the output (no run-only fields)."""
-        return {k: v for k, v in self.to_dict().items() if k not in self.run_only_fields()}
+        skip = (*self.run_only_fields(), *RUN_TIME_SWITCHES, *WHERE_FIELDS)
+        return {k: v for k, v in self.to_dict().items() if k not in skip}
 
     def save(self, path: str | os.PathLike, **provenance: Any) -> Path:
         """Write ``<stage>_config.json``: the fields (less ``private`` ones),

@@ -32,7 +32,7 @@ def test_same_seed_is_byte_identical_across_runs_and_workers(release_files, smal
     assert "only 2 source portrait(s) in use (fewer than 20)" in captured.err, "the built-in pair is flagged"
     first, second = release_files(small_release), release_files(again)
     assert sorted(first) == sorted(second)
-    assert len(first) == 15 + 4
+    assert len(first) == 15 + 5  # images, CSV, ground truth, README, config, the output manifest
     for name in first:
         assert first[name] == second[name], name
 
