@@ -115,18 +115,25 @@ def test_overwrite_replaces_only_what_filter_and_merge_wrote(filter_inputs, tmp_
     merged = tmp_path / "merged"
     merge(MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(merged)))
     assert (scored / "generation_config.json").is_file()
-    with pytest.raises(InputError, match="was not written by this command"), open_run_dir(
-        GenerateConfig(generator="morph", dataset=str(dataset), output_dir=str(scored)), scored, overwrite=True
+    with (
+        pytest.raises(InputError, match="was not written by this command"),
+        open_run_dir(
+            GenerateConfig(generator="morph", dataset=str(dataset), output_dir=str(scored)), scored, overwrite=True
+        ),
     ):
         pass
     for out, rerun in (
         (scored, lambda: filtered(dataset, synthetic, scored, landmarker, overwrite=True)),
-        (merged, lambda: merge(MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(merged),
-                                           overwrite=True))),  # fmt: skip
+        (
+            merged,
+            lambda: merge(
+                MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(merged), overwrite=True)
+            ),
+        ),
     ):
         (out / "notes.ipynb").write_text("{}")
         before = digest_tree(out)
-        with pytest.raises(InputError, match="notes.ipynb"):
+        with pytest.raises(InputError, match=r"notes\.ipynb"):
             rerun()
         assert digest_tree(out) == before
         (out / "notes.ipynb").unlink()
