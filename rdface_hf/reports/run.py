@@ -92,7 +92,7 @@ def make_reports(config: ReportConfig) -> ReportResult:
     provenance = {"inputs_sha256": source.digest}
     if source.dataset is not None:
         provenance["dataset_sha256"] = source.dataset.digest
-    digests = {"images": source.digest, "dataset": provenance.get("dataset_sha256"), "model": _model_digest(config)}
+    digests = {"image set": source.digest, "dataset": provenance.get("dataset_sha256"), "model": _model_digest(config)}
     with open_run_dir(
         config, config.output_dir, overwrite=config.overwrite, inputs=inputs, digests=digests, **provenance
     ) as (

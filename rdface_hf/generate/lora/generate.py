@@ -128,7 +128,7 @@ def generate_lora(config: GenerateConfig) -> GenerateResult:
     ]
     ref = {"source": source, "revision": revision}
     inputs = [folder] if revision == "local" else []
-    digests = {"adapters": input_digest(folder) if revision == "local" else f"{source}@{revision}"}
+    digests = {"adapter set": input_digest(folder) if revision == "local" else f"{source}@{revision}"}
     with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, digests=digests,
                       adapters=ref) as (out, _r):  # fmt: skip
         writer = SyntheticSetWriter(out, index["class_names"], shard_size=SHARD_ROWS)
