@@ -13,7 +13,7 @@ First the union of the selected tests runs unmutated (``--no-baseline`` skips it
 only counts as caught if its tests pass without it. Prints one line per mutation, then one JSON
 line. Exit status 0 only when every mutation is caught.
 
-    PYTHONPATH=. python benchmarks/mutation_check.py [--only NAME ...] [--timeout 600] [--list]
+    PYTHONPATH=. python benchmarks/mutation_check.py [--only NAME ...] [--timeout 600] [--list] [--show]
 
 (set ``RDFACE_FACE_LANDMARKER`` as for the tests; CI does not run it, but
 ``tests/test_mutation_check.py`` checks that every ``old`` text still exists.)
@@ -190,18 +190,21 @@ def _copy(work: Path) -> None:
     shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
 
 
-def _pytest(work: Path, tests: tuple[str, ...], timeout: float) -> str:
-    """``passed``, ``failed`` or ``timeout`` (no test collected counts as failed: a wrong node id)."""
+def _pytest(work: Path, tests: tuple[str, ...], timeout: float, show: bool = False) -> str:
+    """``passed``, ``failed`` or ``timeout`` (no test collected counts as failed: a wrong node id);
+    ``show``: print the failure lines (``E ...``), to see that a test, not a crash, caught it."""
     env = {**os.environ, "PYTHONPATH": str(work), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests]
     try:
         done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout"
+    if show and done.returncode != 0:
+        print("\n".join([line for line in done.stdout.splitlines() if line.startswith("E ")][:6]), flush=True)
     return "passed" if done.returncode == 0 else "failed"
 
 
-def run_one(work: Path, mutation: Mutation, timeout: float) -> str:
+def run_one(work: Path, mutation: Mutation, timeout: float, show: bool = False) -> str:
     path = work / mutation.file
     original = path.read_text(encoding="utf-8")
     mutated = apply(original, mutation)
@@ -209,7 +212,7 @@ def run_one(work: Path, mutation: Mutation, timeout: float) -> str:
         return "stale"
     path.write_text(mutated, encoding="utf-8")
     try:
-        result = _pytest(work, mutation.tests, timeout)
+        result = _pytest(work, mutation.tests, timeout, show)
     finally:
         path.write_text(original, encoding="utf-8")
     return {"passed": "survived", "failed": "caught"}.get(result, result)
@@ -229,6 +232,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per pytest run")
     ap.add_argument("--no-baseline", action="store_true", help="skip the unmutated run of the selected tests")
     ap.add_argument("--list", action="store_true", help="list the mutations and stop")
+    ap.add_argument("--show", action="store_true", help="print each caught mutation's failure lines")
     args = ap.parse_args()
     chosen = [m for m in MUTATIONS if not args.only or any(o.lower() in m.name.lower() for o in args.only)]
     if args.list:
@@ -247,7 +251,7 @@ def main() -> int:
                 print(json.dumps({"baseline": baseline, "commit": _commit()}))
                 return 1
         for m in chosen:
-            results[m.name] = run_one(work, m, args.timeout)
+            results[m.name] = run_one(work, m, args.timeout, args.show)
             print(f"{results[m.name]:>8}  {m.name}", flush=True)
     groups = {k: [n for n, r in results.items() if r == k] for k in ("caught", "survived", "stale", "timeout")}
     summary = {"mutations": len(results), **{k: len(v) for k, v in groups.items()},
