@@ -63,7 +63,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "classifier: epoch selection on the test split",
         "rdface_hf/classify/classifier.py",
         "        val_x=bank.take(data.validation.image_ids).to(device),\n        val_y=data.validation.labels,\n",
-        "        val_x=(bank.add(data.test.rows), bank.take(data.test.image_ids))[1].to(device),\n"
+        '        val_x=(bank.add(data.test.rows, desc="test"), bank.take(data.test.image_ids))[1].to(device),\n'
         "        val_y=data.test.labels,\n",
         (PROTOCOL,),
     ),
