@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from .._config import StageConfig, is_hub_repo_id, option, require
-from .._outputs import Owner
 
 DEFAULT_MODEL = "google/vit-base-patch16-224-in21k"
 TOP_K = (1, 5, 10, 30)
@@ -55,11 +54,7 @@ class ClassifyCommon(StageConfig):
     token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
 
     # What a run writes in O (anything else there stops --overwrite from replacing the folder).
-    output_files: ClassVar[tuple[str, ...]] = ("fold_*", "summary.json", "summary.md", ".*.tmp")
-
-    @classmethod
-    def owner(cls) -> Owner:
-        return Owner(cls.config_file(), (cls.stage, cls.__name__), files=cls.output_files)
+    output_files: ClassVar[tuple[str, ...]] = ("fold_*", "summary.json", "summary.md")
 
     def validate(self) -> None:
         require(bool(str(self.dataset or "").strip()), "dataset", "must name a build folder or a Hub dataset id")

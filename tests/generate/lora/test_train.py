@@ -178,3 +178,17 @@ def test_a_bad_base_model_leaves_no_output_behind(base, out_exists, train_args, 
     assert len(err) == 1 and "base model" in err[0], err
     assert (out.is_dir() and not any(out.iterdir())) if out_exists else not out.exists()
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    make_lora_build, train_args, tmp_path, capsys, user_file_survives, input_change_refused
+):
+    import shutil
+
+    build = make_lora_build(tmp_path / "d" / "rdface")
+    argv = [*train_args(output_dir=tmp_path / "o", conditions="BBS", max_train_steps=2), "--dataset", str(build)]
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "o", capsys)
+    shutil.rmtree(build)
+    make_lora_build(build, poison_test=True)
+    input_change_refused(argv, capsys, "dataset")
