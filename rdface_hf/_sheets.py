@@ -55,9 +55,10 @@ def to_image(item: Any) -> Image.Image:
 
 
 def thumbnail(item: Any, cell: int = CELL) -> Image.Image:
-    """The picture letterboxed onto a white square cell."""
+    """The picture scaled to fit (up or down) and letterboxed onto a white square cell."""
     im = to_image(item)
-    im.thumbnail((cell, cell), Image.LANCZOS)
+    scale = cell / max(im.width, im.height, 1)
+    im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.LANCZOS)
     out = Image.new("RGB", (cell, cell), BACKGROUND)
     out.paste(im, ((cell - im.width) // 2, (cell - im.height) // 2))
     return out

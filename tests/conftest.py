@@ -312,3 +312,21 @@ class RecordingHub:
 def fake_hub() -> type[RecordingHub]:
     """The :class:`RecordingHub` class: ``fake_hub(root)`` makes one; subclass it to fail a call."""
     return RecordingHub
+
+
+def _assert_picture(path) -> np.ndarray:
+    """A PNG that decodes and is not blank: most of it is not background, and it varies there."""
+    path = Path(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    with Image.open(path) as im:
+        arr = np.asarray(im.convert("RGB"), dtype=np.float64)
+    painted = (arr < 250).any(axis=-1)
+    assert painted.mean() > 0.2, f"{path.name} is mostly background"
+    assert arr[painted].std() > 8, f"{path.name} is blank"
+    return arr
+
+
+@pytest.fixture
+def assert_picture():
+    """``assert_picture(path)``: the PNG decodes and is not blank; returns its pixels (H, W, 3)."""
+    return _assert_picture
