@@ -17,6 +17,7 @@ Output folder::
     filter_config.json       this run's settings and provenance (dataset digest of the training split)
     filter_summary.json/.csv/.md   counts and score quantiles per condition
     score_histogram.png      scores of kept and rejected images
+    kept_rejected.png        per condition: the best kept and worst rejected images, with scores
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from .inputs import (
     set_digest,
     training_split,
 )
-from .report import histogram, per_condition, write_summary
+from .report import histogram, kept_rejected, per_condition, write_summary
 from .scores import LandmarkScorer, Paper5ptScorer
 from .select import select
 from .shapes import has_face, in_pixels
@@ -163,6 +164,7 @@ def filter_synthetic(config: FilterConfig, *, landmarker: Landmarker | None = No
             (tmp / GENERATION_CONFIG).write_bytes((synthetic.path / GENERATION_CONFIG).read_bytes())
         write_summary(tmp, overall, rows)
         _plot(tmp, config, scores["score"], kept, overall)
+        kept_rejected(tmp / "kept_rejected.png", images, labels, scores["score"], kept, face, dataset.abbreviations)
         config.save(tmp / config.config_file(), **_provenance(config, train, synthetic, landmarker))
     return FilterResult(
         out=Path(config.output_dir).absolute(), score=config.score, mode=config.mode, fold=str(config.fold),
