@@ -50,7 +50,9 @@ def _run(dataset, out, extra, train_args, *more):
 def test_synthetic_set_adds_to_training_only(colour_dataset, tmp_path, train_args, images, capsys):
     names = RDFaceDataset(colour_dataset).class_names
     extra = write_set(tmp_path / "syn", names, images, trained_on="fold_1")
-    assert _run(colour_dataset, tmp_path / "out", extra, train_args) == 0
+    assert _run(colour_dataset, tmp_path / "refused", extra, train_args) == 2
+    assert "--allow-validation-overlap" in capsys.readouterr().err, "merge's rule: refused without the flag"
+    assert _run(colour_dataset, tmp_path / "out", extra, train_args, "--allow-validation-overlap") == 0
     assert "saw fold 0's validation images" in capsys.readouterr().err, "generators of another fold: said"
     results = json.loads((tmp_path / "out" / "fold_0" / "results.json").read_text())
     assert results["extra_train_images"] == 8 and results["train_images"] == 16
