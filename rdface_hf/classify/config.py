@@ -92,6 +92,9 @@ class TrainClassifierConfig(ClassifyCommon):
     extra_train: str | None = option(
         None, help="a synthetic set folder (or 'rdface merge' output) added to training only", metavar="SYNTHETIC_SET"
     )
+    allow_validation_overlap: bool = option(
+        False, help="--extra-train may hold images from generators that saw a trained fold's validation images"
+    )
     label_smoothing: float = option(0.0, help="cross-entropy label smoothing (paper: none)")
     gradient_accumulation_steps: int = option(1, help="steps whose gradients add up before each optimiser step")
     mixed_precision: Literal["no", "fp16", "bf16"] | None = option(

@@ -37,6 +37,7 @@ from .config import FilterConfig, FilterResult
 from .detect import Detected, synthetic_landmarks
 from .inputs import (
     TrainingSplit,
+    clean_table,
     content_keys,
     foreign_parents,
     leaky_rows,
@@ -119,7 +120,8 @@ def _check_provenance(synthetic: SyntheticSet, table, config: FilterConfig, trai
             "training split (parent_ids); 'rdface merge' will refuse them for this fold"
         )
     trained_on = table.column("trained_on").to_pylist()
-    leaks = leaky_rows(trained_on, table.column("generator").to_pylist(), config.fold)
+    generators = table.column("generator").to_pylist()
+    leaks = leaky_rows(trained_on, generators, config.fold, train.dataset.num_folds, str(synthetic.path))
     if leaks:
         shown = ", ".join(f"{n} trained on {tag}" for tag, n in sorted(leaks.items()))
         note(
@@ -137,10 +139,10 @@ def filter_synthetic(config: FilterConfig, *, landmarker: Landmarker | None = No
         train = training_split(dataset, config.fold)
         synthetic = open_synthetic(config.synthetic, dataset.class_names)
     table = read_rows(synthetic)
-    images = table.column("image").to_pylist()
     labels = read_labels(table, len(dataset.class_names), str(synthetic.path))
+    table, mismatched = clean_table(table, dataset, config.fold, str(synthetic.path))  # no held-out image, no metadata
+    images = table.column("image").to_pylist()
     keys = content_keys(images)
-    mismatched = sum(k != i for k, i in zip(keys, table.column("image_id").to_pylist()))
     _check_provenance(synthetic, table, config, train)
     inputs = [p for p in (config.dataset, config.synthetic) if Path(p).exists()]
     owner = FilterConfig.owner()
