@@ -274,3 +274,15 @@ def nearest(queries: np.ndarray, references: np.ndarray, k: int = 1) -> tuple[np
         idx[q_ok] = np.flatnonzero(r_ok)[order]
         dist[q_ok] = np.take_along_axis(d, order, axis=1)
     return idx, dist
+
+
+def embed_rows(rows, embedder: FaceEmbedder, *, cache: EmbeddingCache | None = None) -> tuple[np.ndarray, list[str]]:
+    """Embeddings of a build's rows (a ``datasets.Dataset`` with ``image`` and ``landmarks``),
+    aligned from their stored landmarks."""
+    import datasets  # the dataset core's own dependency; kept out of this module's import
+
+    if len(rows) == 0:
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32), []
+    raw = rows.select_columns(["image", "landmarks"]).cast_column("image", datasets.Image(decode=False))
+    points = [None if p is None else np.asarray(p, dtype=np.float32) for p in raw["landmarks"]]
+    return embed_faces(raw["image"], points, embedder, cache=cache)
