@@ -92,6 +92,20 @@ def five_points(face: FaceLandmarks) -> np.ndarray:
     return face.pixels()[list(FIVE_POINTS)]
 
 
+def mirror_face(image: np.ndarray, face: FaceLandmarks | None) -> tuple[np.ndarray, FaceLandmarks | None]:
+    """The image mirrored left-right and its face: points mirrored, the eyes' roles swapped
+    (the five points stay in dlib's layout)."""
+    flipped = np.ascontiguousarray(image[:, ::-1])
+    if face is None:
+        return flipped, None
+    pts = face.points.copy()
+    pts[:, 0] = 1.0 - pts[:, 0]
+    a, b = list(FIVE_POINTS[:2]), list(FIVE_POINTS[2:4])
+    pts[a + b] = pts[b + a]
+    box = np.array([1.0 - face.box[2], face.box[1], 1.0 - face.box[0], face.box[3]], dtype=np.float32)
+    return flipped, FaceLandmarks(points=pts, box=box, width=face.width, height=face.height)
+
+
 def face_status(image: np.ndarray, face: FaceLandmarks | None) -> str:
     """Why a face cannot be embedded, or ``ok``."""
     if face is None or not np.isfinite(face.points).all():
@@ -211,10 +225,12 @@ def embed_faces(
     *,
     cache: EmbeddingCache | None = None,
     batch_size: int = 32,
+    mirror: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
     """``(N, 128)`` float32 embeddings (NaN rows without one) and a status per row (:data:`STATUSES`).
 
-    A face is a :class:`FaceLandmarks` or stored normalised points (a build's ``landmarks``)."""
+    A face is a :class:`FaceLandmarks` or stored normalised points (a build's ``landmarks``).
+    ``mirror``: embed each image's mirror image instead (a flipped copy of it lies near that)."""
     out = np.full((len(images), EMBEDDING_DIM), np.nan, dtype=np.float32)
     status = ["bad_image"] * len(images)
     todo: list[tuple[int, str, np.ndarray, FaceLandmarks]] = []
@@ -224,6 +240,9 @@ def embed_faces(
             continue
         if face is not None and not isinstance(face, FaceLandmarks):
             face = face_from_points(face, arr.shape[1], arr.shape[0])
+        if mirror:
+            arr, face = mirror_face(arr, face)
+            raw += b"\0mirror"
         status[i] = face_status(arr, face)
         if status[i] != "ok":
             continue
@@ -276,7 +295,9 @@ def nearest(queries: np.ndarray, references: np.ndarray, k: int = 1) -> tuple[np
     return idx, dist
 
 
-def embed_rows(rows, embedder: FaceEmbedder, *, cache: EmbeddingCache | None = None) -> tuple[np.ndarray, list[str]]:
+def embed_rows(
+    rows, embedder: FaceEmbedder, *, cache: EmbeddingCache | None = None, mirror: bool = False
+) -> tuple[np.ndarray, list[str]]:
     """Embeddings of a build's rows (a ``datasets.Dataset`` with ``image`` and ``landmarks``),
     aligned from their stored landmarks."""
     import datasets  # the dataset core's own dependency; kept out of this module's import
@@ -285,4 +306,4 @@ def embed_rows(rows, embedder: FaceEmbedder, *, cache: EmbeddingCache | None = N
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32), []
     raw = rows.select_columns(["image", "landmarks"]).cast_column("image", datasets.Image(decode=False))
     points = [None if p is None else np.asarray(p, dtype=np.float32) for p in raw["landmarks"]]
-    return embed_faces(raw["image"], points, embedder, cache=cache)
+    return embed_faces(raw["image"], points, embedder, cache=cache, mirror=mirror)

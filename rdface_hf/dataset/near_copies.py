@@ -23,22 +23,46 @@ DEFAULT_PERCENTILE = 1.0
 ALTERATIONS = ("flip", "crop", "recompress", "colour_jitter")
 
 
-def nearest_other(embeddings: np.ndarray) -> np.ndarray:
-    """Each row's distance to its nearest other row (NaN without an embedding or a neighbour)."""
-    idx, dist = nearest(embeddings, embeddings, k=2)
-    out = np.full(len(embeddings), np.nan)
-    for i in range(len(embeddings)):
-        others = [d for j, d in zip(idx[i], dist[i]) if j not in (-1, i) and np.isfinite(d)]
-        if others:
-            out[i] = others[0]
-    return out
+def references(original: np.ndarray, mirrored: np.ndarray | None = None) -> np.ndarray:
+    """Real faces as ``(N, V, 128)``: each image's embedding and, when given, its mirror image's
+    (a flipped copy then lies as near as the original does)."""
+    views = [original] if mirrored is None else [original, mirrored]
+    return np.stack(views, axis=1)
 
 
-def calibrated_threshold(embeddings: np.ndarray, percentile: float = DEFAULT_PERCENTILE) -> tuple[float, np.ndarray]:
-    """``(threshold, real-to-nearest-other-real distances)``: the ``percentile`` of those distances.
+def nearest_real(queries: np.ndarray, refs: np.ndarray, k: int = 1, exclude_self: bool = False):
+    """``(indices (Q, k), distances (Q, k))`` of each query's ``k`` nearest real images, a real
+    image's distance being the least over its views (-1 and inf where there is none).
+    ``exclude_self``: the queries are the references' first views (real to nearest *other* real)."""
+    n, views = refs.shape[:2]
+    idx, dist = nearest(queries, refs.transpose(1, 0, 2).reshape(n * views, -1), k=min(n * views, (k + 1) * views))
+    out_i, out_d = np.full((len(queries), k), -1), np.full((len(queries), k), np.inf)
+    for q in range(len(queries)):
+        seen: list[int] = []
+        for j, d in zip(idx[q], dist[q]):
+            real = int(j) % n if j >= 0 else -1
+            if real < 0 or real in seen or (exclude_self and real == q) or not np.isfinite(d):
+                continue
+            out_i[q, len(seen)], out_d[q, len(seen)] = real, d
+            seen.append(real)
+            if len(seen) == k:
+                break
+    return out_i, out_d
+
+
+def nearest_other(refs: np.ndarray) -> np.ndarray:
+    """Each real image's distance to its nearest other real image (NaN without one)."""
+    _, dist = nearest_real(refs[:, 0], refs, k=1, exclude_self=True)
+    return np.where(np.isfinite(dist[:, 0]), dist[:, 0], np.nan)
+
+
+def calibrated_threshold(refs: np.ndarray, percentile: float = DEFAULT_PERCENTILE) -> tuple[float, np.ndarray]:
+    """``(threshold, real-to-nearest-other-real distances)``: the ``percentile`` of those distances
+    (``refs`` as :func:`references` makes them, or plain ``(N, 128)`` embeddings).
 
     Needs at least two real faces with embeddings (``ValueError`` otherwise)."""
-    distances = nearest_other(embeddings)
+    refs = refs[:, None] if refs.ndim == 2 else refs
+    distances = nearest_other(refs)
     finite = distances[np.isfinite(distances)]
     if len(finite) == 0:
         raise ValueError("fewer than two real faces have an identity embedding: no threshold can be calibrated")

@@ -24,9 +24,8 @@ from ..dataset.identity import (
     embed_faces,
     embed_rows,
     face_model_available,
-    nearest,
 )
-from ..dataset.near_copies import DEFAULT_PERCENTILE, calibrated_threshold, quantiles
+from ..dataset.near_copies import DEFAULT_PERCENTILE, calibrated_threshold, nearest_real, quantiles, references
 from .inputs import TrainingSplit
 
 NEAR_COPY = "near_copy"
@@ -87,7 +86,7 @@ def run_guard(
     except FaceModelError as exc:
         raise InputError(str(exc)) from None
     cache = EmbeddingCache(cache_root, getattr(embedder, "digest", embedder.name))
-    real, _ = embed_rows(train.rows, embedder, cache=cache)
+    real = references(*(embed_rows(train.rows, embedder, cache=cache, mirror=m)[0] for m in (False, True)))
     try:
         calibrated, nn = calibrated_threshold(real)
     except ValueError as exc:
@@ -97,7 +96,7 @@ def run_guard(
         calibrated = float("nan")
     faces = [None if np.isnan(p).any() else p for p in points]
     synthetic, _ = embed_faces(images, faces, embedder, cache=cache)
-    idx, dist = nearest(synthetic, real, k=1)
+    idx, dist = nearest_real(synthetic, real, k=1)
     limit = calibrated if threshold is None else float(threshold)
     ids = list(train.rows["image_id"])
     return Guard(
