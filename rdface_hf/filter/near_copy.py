@@ -149,3 +149,51 @@ def guard_columns(scores, kept, face, guard: Guard | None) -> tuple[dict, str]:
         f"{guard.summary()['threshold_source']}."
     )
     return extra, note
+
+
+def _points_of(table, images: list[dict]) -> np.ndarray:
+    """Landmarks of a set's rows: its ``landmarks`` column (a filtered set), else MediaPipe's."""
+    from ..dataset.landmarks import NUM_LANDMARKS, detect_landmarks  # MediaPipe: only for an unfiltered set
+
+    points = np.full((len(images), NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
+    if "landmarks" in table.column_names:
+        for i, p in enumerate(table.column("landmarks").to_pylist()):
+            if p is not None:
+                points[i] = np.asarray(p, dtype=np.float32).reshape(NUM_LANDMARKS, 3)
+        return points
+    import io  # decoding: only for an unfiltered set
+
+    from PIL import Image
+
+    def decode(im):
+        with Image.open(io.BytesIO(im["bytes"])) as opened:
+            return np.asarray(opened.convert("RGB"))
+
+    for i, face in enumerate(detect_landmarks([decode(im) for im in images], workers=1, progress=False)):
+        if face is not None:
+            points[i] = face.points
+    return points
+
+
+def merge_near_copies(chosen, train: TrainingSplit, allow: bool, where: str) -> dict | None:
+    """The near copies among the rows a merge would write: the filter's ``near_copy`` column,
+    else the guard run here (when the face model is installed). Refused unless ``allow``."""
+    if chosen.num_rows == 0:
+        return None
+    if "near_copy" in chosen.column_names:
+        flagged = sum(bool(v) for v in chosen.column("near_copy").to_pylist())
+        record = {"near_copies": flagged, "source": "rdface filter's near-copy guard"}
+    elif face_model_available():
+        images = chosen.column("image").to_pylist()
+        guard = run_guard(train, images, _points_of(chosen, images))
+        record = {**guard.summary(), "source": "rdface merge (guard run at merge time)"}
+        flagged = record["near_copies"]
+    else:
+        note(f"near copies not checked: the face-recognition model is not installed ({INSTALL_HINT})")
+        return None
+    if flagged and not allow:
+        raise InputError(
+            f"{where}: {flagged} image(s) are near copies of real training faces (face-identity distance below the "
+            "guard's threshold): a generator handed back a training child. Drop them, or pass --allow-near-copies"
+        )
+    return {**record, "allowed": bool(allow)}
