@@ -19,6 +19,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PROBE_METHODS = ("centroid", "logistic")
 LANDMARKS = "landmarks"
+FACE_IDENTITY = "face-identity"  # dlib's ResNet on the build's aligned faces (pip install rdface_hf[face])
 
 
 def fold_spec_ok(spec: str) -> bool:
@@ -148,7 +149,9 @@ class ProbeConfig(ClassifyCommon):
     private: ClassVar[tuple[str, ...]] = ("token",)
 
     model: str = option(
-        LANDMARKS, help="'landmarks' (Procrustes-aligned MediaPipe geometry) or a backbone id / folder (frozen)"
+        LANDMARKS,
+        help="'landmarks' (Procrustes-aligned MediaPipe geometry), 'face-identity' (dlib's 128-D face-recognition "
+        "ResNet, aligned from the build's landmarks; needs rdface_hf[face]) or a backbone id / folder (frozen)",
     )
     methods: str = option(
         "centroid,logistic",
@@ -189,3 +192,7 @@ class ProbeConfig(ClassifyCommon):
     @property
     def is_landmarks(self) -> bool:
         return self.model.strip().lower() == LANDMARKS
+
+    @property
+    def is_face_identity(self) -> bool:
+        return self.model.strip().lower() == FACE_IDENTITY
