@@ -33,6 +33,8 @@ UNET_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
 TEXT_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj")
 # Values of --vae that mean "the base model's own VAE".
 OWN_VAE = ("base", "none", "")
+# --vae auto: the paper's VAE with the paper's base model, the base model's own VAE otherwise.
+AUTO_VAE = "auto"
 
 
 def is_repo_id(text: str) -> bool:
@@ -53,7 +55,11 @@ class TrainLoraConfig(StageConfig):
     fold: str = option("0", help="train on fold K's training split, or 'test' for every non-test image (final)")
     conditions: str = option("all", help="'all' or comma-separated condition abbreviations")
     base_model: str = option(DEFAULT_BASE_MODEL, help="Stable Diffusion 1.x base model: Hub id or diffusers folder")
-    vae: str = option(DEFAULT_VAE, help="VAE id or folder; 'base' uses the base model's own VAE")
+    vae: str = option(
+        AUTO_VAE,
+        help=f"VAE id or folder; 'base' uses the base model's own VAE; 'auto': {DEFAULT_VAE} with the paper's "
+        "base model, the base model's own VAE otherwise",
+    )
     max_train_steps: int = option(800, help="training steps per condition (each one image of that condition)")
     rank: int = option(4, help="LoRA rank")
     lora_alpha: float | None = option(None, help="LoRA alpha (default: the rank, a scale of 1)")
@@ -128,8 +134,15 @@ class TrainLoraConfig(StageConfig):
         return float(self.lora_alpha if self.lora_alpha is not None else self.rank)
 
     @property
+    def vae_spec(self) -> str:
+        """The VAE to load: ``--vae`` with ``auto`` resolved (the paper's VAE goes with the paper's base model)."""
+        if str(self.vae).strip().lower() == AUTO_VAE:
+            return DEFAULT_VAE if str(self.base_model).strip() == DEFAULT_BASE_MODEL else "base"
+        return self.vae
+
+    @property
     def own_vae(self) -> bool:
-        return str(self.vae).strip().lower() in OWN_VAE
+        return str(self.vae_spec).strip().lower() in OWN_VAE
 
     def prompt(self, abbr: str) -> str:
         return self.instance_prompt.replace("{abbr}", abbr)

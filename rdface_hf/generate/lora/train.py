@@ -41,6 +41,8 @@ from .data import load_training_images
 from .export import check_folder_names, read_record, write_adapter, write_index
 from .hub import push_adapters
 from .models import check_spec, load_base
+
+VAE_HINT = " (pass --vae base to use the base model's own VAE)"
 from .prior import class_latents
 
 
@@ -120,7 +122,7 @@ def train_lora(config: TrainLoraConfig) -> TrainLoraResult:
     split = rd.training_split(config.fold)  # the only rows an adapter may see
     check_spec(config.base_model, "base model")
     if not config.own_vae:
-        check_spec(config.vae, "VAE")
+        check_spec(config.vae_spec, "VAE", hint=VAE_HINT)
     _check_same_data(config, rd.digest)
     inputs = [config.dataset] if Path(config.dataset).is_dir() else []
     with run_folder(config, accelerator, inputs, dataset_digest=rd.digest) as (folder, _resumed):
@@ -162,7 +164,7 @@ def _header(config: TrainLoraConfig, rd: RDFaceDataset) -> dict:
         "base_model": str(Path(base).resolve()) if Path(base).is_dir() else base,
         "vae": "base"
         if config.own_vae
-        else (str(Path(config.vae).resolve()) if Path(config.vae).is_dir() else config.vae),
+        else (str(Path(config.vae_spec).resolve()) if Path(config.vae_spec).is_dir() else config.vae_spec),
         "dataset": rd.repo_id or str(rd.root.resolve()),
         "dataset_digest": rd.digest,
         "fold": str(config.fold),
@@ -205,7 +207,9 @@ def _finish(config, accelerator, folder: Path, header: dict, selected: list[str]
 
 def _train_pending(config, accelerator, rd, split, pending, folder, header) -> dict:
     """Load the base once, prepare every pending condition, train this process's groups."""
-    base = load_base(config.base_model, config.vae, own_vae=config.own_vae, token=config.hub_token)
+    base = load_base(
+        config.base_model, config.vae_spec, own_vae=config.own_vae, token=config.hub_token, vae_hint=VAE_HINT
+    )
     size = config.resolution or base.resolution
     images = load_training_images(
         split, pending, abbreviations=rd.abbreviations, class_names=rd.class_names, size=size,

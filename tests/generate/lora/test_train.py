@@ -178,3 +178,35 @@ def test_a_bad_base_model_leaves_no_output_behind(base, out_exists, train_args, 
     assert len(err) == 1 and "base model" in err[0], err
     assert (out.is_dir() and not any(out.iterdir())) if out_exists else not out.exists()
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_vae_auto_pairs_the_papers_vae_with_the_papers_base_model_only(
+    lora_build, tiny_sd, train_args, tmp_path, capsys
+):
+    """--vae auto (the default): the paper's VAE with the paper's base model, the base model's own
+    VAE otherwise (a local base model trains without reaching the Hub); a VAE that cannot be had
+    is one line that suggests --vae base."""
+    from rdface_hf.generate.lora.config import DEFAULT_BASE_MODEL, DEFAULT_VAE, TrainLoraConfig
+
+    paper = TrainLoraConfig(dataset=str(lora_build), output_dir=str(tmp_path / "x"))
+    assert paper.vae == "auto" and paper.vae_spec == DEFAULT_VAE and paper.base_model == DEFAULT_BASE_MODEL
+    local = TrainLoraConfig(dataset=str(lora_build), output_dir=str(tmp_path / "x"), base_model=str(tiny_sd))
+    assert local.vae_spec == "base" and local.own_vae
+    chosen = TrainLoraConfig(
+        dataset=str(lora_build), output_dir=str(tmp_path / "x"), base_model=str(tiny_sd), vae="a/b"
+    )
+    assert chosen.vae_spec == "a/b" and not chosen.own_vae
+
+    out = tmp_path / "auto"
+    args = [a for a in train_args(output_dir=out, max_train_steps=1, conditions="AAS") if a not in ("--vae", "base")]
+    assert main(args) == 0, capsys.readouterr().err
+    assert json.loads((out / "adapters.json").read_text())["vae"] == "base"
+
+    assert main([*train_args(output_dir=tmp_path / "bad", vae=str(tmp_path / "no-vae"))]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "VAE" in err[0] and "--vae base" in err[0], err
+    empty = tmp_path / "empty-vae"
+    empty.mkdir()
+    assert main([*train_args(output_dir=tmp_path / "bad2", vae=str(empty))]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "cannot load the VAE" in err[0] and "--vae base" in err[0], err
