@@ -35,6 +35,7 @@ TEXT_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj")
 OWN_VAE = ("base", "none", "")
 # --vae auto: the paper's VAE with the paper's base model, the base model's own VAE otherwise.
 AUTO_VAE = "auto"
+VAE_HINT = " (pass --vae base to use the base model's own VAE)"
 
 
 def is_repo_id(text: str) -> bool:

@@ -36,13 +36,11 @@ from ...dataset import RDFaceDataset
 from ...dataset.facade import parse_fold
 from . import loop, stacked
 from .card import render_card
-from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, TrainLoraConfig
+from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, VAE_HINT, TrainLoraConfig
 from .data import load_training_images
 from .export import check_folder_names, read_record, write_adapter, write_index
 from .hub import push_adapters
 from .models import check_spec, load_base
-
-VAE_HINT = " (pass --vae base to use the base model's own VAE)"
 from .prior import class_latents
 
 
