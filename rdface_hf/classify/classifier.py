@@ -117,7 +117,7 @@ def _finish_fold(job: FoldJob, model, progress, best, data: FoldData, bank: Imag
     results = {
         "fold": job.fold,
         "model": info["config"]["model"],
-        "best_epoch": progress.best_epoch,
+        "best_epoch": progress.best_epoch + 1,  # epochs count from 1 everywhere a person reads them
         "epochs": job.config.epochs,
         **data.describe(),
         "validation": split_scores(val_logits, data.validation.labels, logits=True),
@@ -138,7 +138,7 @@ def _finish_fold(job: FoldJob, model, progress, best, data: FoldData, bank: Imag
     }
     write_results(job.folder, results)
     write_epoch_log(job.folder, progress.log)
-    plot_curves(job.folder, progress.log, progress.best_epoch, f"fold {job.fold}: {Path(job.config.model).name}")
+    plot_curves(job.folder, progress.log, progress.best_epoch + 1, f"fold {job.fold}: {Path(job.config.model).name}")
     remove_state(job.folder)
     return results
 
