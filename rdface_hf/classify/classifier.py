@@ -54,6 +54,7 @@ class TrainResult(StageResult):
     summary: dict | None
     pushed: str | None
     seconds: float
+    already_done: tuple[int, ...] = ()  # folds finished by an earlier run (nothing trained for them)
 
 
 def _accelerator(config: TrainClassifierConfig):
@@ -259,6 +260,7 @@ def train_classifier(config: TrainClassifierConfig, *, api=None) -> TrainResult:
     inputs = [p for p in (config.dataset, config.model, config.extra_train) if p and os.path.exists(p)]
     with shared_run_dir(config, accelerator, inputs=inputs, dataset_digest=dataset.digest) as (out, _):
         bank = ImageBank(processor, progress=config.progress and accelerator.is_main_process)
+        done = tuple(f for f in folds if read_results(out / f"fold_{f}") is not None)
         results = {f: _run_fold(config, accelerator, dataset, f, extra, bank, processor, out, info) for f in folds}
         summary, pushed = None, None
         if accelerator.is_main_process:
@@ -268,4 +270,4 @@ def train_classifier(config: TrainClassifierConfig, *, api=None) -> TrainResult:
                 pushed = _push(config, out, summary["best_fold"], cards[summary["best_fold"]], info, api=api)
         accelerator.wait_for_everyone()
     results = results if accelerator.is_main_process else {}
-    return TrainResult(out, folds, results, summary, pushed, time.perf_counter() - start)
+    return TrainResult(out, folds, results, summary, pushed, time.perf_counter() - start, done)

@@ -31,7 +31,13 @@ def run(config: TrainClassifierConfig) -> int:
     result = train_classifier(config)
     if not result.results:  # not the main process of a multi-process launch
         return 0
-    lines = [f"trained {config.model} on {len(result.folds)} fold(s) into {result.out} in {result.seconds:.1f} s"]
+    done = len(result.already_done)
+    if done == len(result.folds):  # a rerun of a finished run: nothing was trained
+        lines = [f"already done: {config.model} on {done} fold(s) in {result.out} (nothing to train)"]
+    else:
+        earlier = f" ({done} already done)" if done else ""
+        lines = [f"trained {config.model} on {len(result.folds) - done} fold(s){earlier} into {result.out} "]
+        lines[0] += f"in {result.seconds:.1f} s"
     lines += [_line(fold, result.results[fold]) for fold in result.folds]
     if result.summary is not None:
         top1 = result.summary["rows"][0]["test"]["top_1"]

@@ -19,6 +19,9 @@ def test_fold_writes_model_processor_results_and_log(colour_dataset, tmp_path, t
     printed = capsys.readouterr().out
     assert "fold 0: epoch" in printed and "test top-1" in printed
     assert "±" not in printed, "one fold has no spread to print"
+    assert main(train_args(colour_dataset, out, "--fold", "0")) == 0
+    again = capsys.readouterr().out
+    assert again.startswith("already done:") and "nothing to train" in again and "trained" not in again, again
     fold = out / "fold_0"
     for name in (
         "config.json",

@@ -76,6 +76,14 @@ def test_interrupted_run_resumes_to_the_same_model(conditional_gan, sim_build, t
         train_fastgan(tiny_config(sim_build, tmp_path / "cut", max_train_steps=5), progress=False)
 
 
+def test_a_rerun_of_a_finished_run_says_it_is_already_done(conditional_gan, sim_build, tiny_config, capsys):
+    from rdface_hf.commands import train_fastgan as command
+
+    assert command.run(tiny_config(sim_build, conditional_gan)) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("already done:") and "nothing to train" in printed and "trained" not in printed
+
+
 @pytest.mark.parametrize("mode", ["conditional", "pooled"])
 def test_leak_free_the_test_split_never_reaches_the_model(rebuilt, tmp_path, tiny_config, mode):
     """Poisoning the test split's images and landmarks leaves the model byte-identical."""

@@ -81,7 +81,9 @@ def test_leak_free_test_images_never_reach_an_adapter(trained, train_args, make_
         assert (out / abbr / WEIGHT_NAME).read_bytes() == (trained / abbr / WEIGHT_NAME).read_bytes()
 
 
-def test_resume_skips_finished_conditions_and_continues_mid_condition(trained, train_args, tmp_path, monkeypatch):
+def test_resume_skips_finished_conditions_and_continues_mid_condition(
+    trained, train_args, tmp_path, monkeypatch, capsys
+):
     out = tmp_path / "resumed"
     args = train_args(output_dir=out, conditions_per_batch=2)  # groups [AAS, BBS], [CCS]
     real, calls = loop.train_step, []
@@ -105,7 +107,10 @@ def test_resume_skips_finished_conditions_and_continues_mid_condition(trained, t
     assert sorted(json.loads((out / "adapters.json").read_text())["adapters"]) == list(CONDITIONS)
     assert not (out / ".checkpoints").exists()
     calls.clear()
+    capsys.readouterr()
     assert main(args) == 0 and calls == [], "a finished run trains nothing"
+    printed = capsys.readouterr().out
+    assert printed.startswith("already done: 3 adapters") and "trained" not in printed, printed
 
 
 def test_text_encoder_lora_prior_preservation_and_bf16(train_args, tiny_sd, tmp_path):
