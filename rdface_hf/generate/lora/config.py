@@ -14,9 +14,10 @@ An adapter folder ``O`` written by ``rdface train-lora``::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from ..._config import StageConfig, is_hub_repo_id, option, require
+from ..._tracking import REPORT_TO_HELP, RUN_NAME_HELP
 
 # The paper's base model (an SD-1.5 fine-tune shipped without a VAE) and the VAE it was paired with.
 DEFAULT_BASE_MODEL = "SG161222/Realistic_Vision_V5.1_noVAE"
@@ -89,6 +90,10 @@ class TrainLoraConfig(StageConfig):
     hub_token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
     progress: bool = option(True, help="show progress bars", run_only=True)
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
+    report_to: Literal["none", "tensorboard", "wandb", "trackio", "all"] = option(
+        "none", help=REPORT_TO_HELP, run_only=True
+    )
+    run_name: str | None = option(None, help=RUN_NAME_HELP, run_only=True)
 
     def validate(self) -> None:
         require(bool(str(self.dataset).strip()), "dataset", "must name a build folder or Hub dataset id")
