@@ -21,11 +21,11 @@ import torch
 from accelerate import Accelerator
 
 from .._errors import InputError
-from .._io import atomic_write_text
+from .._io import atomic_write_text, input_digest
 from .._results import StageResult
+from .._runs import share_json, shared_run_dir
 from .config import TrainClassifierConfig
 from .data import ExtraTrain, FoldData, fold_data, open_dataset, resolve_folds
-from .distributed import share_json, shared_run_dir
 from .hub import MODEL_FILES, push, render_card
 from .images import ImageBank, channel_stats, make_processor
 from .models import preprocessing, quiet_loading, silence_library_logs
@@ -144,6 +144,11 @@ def _finish_fold(job: FoldJob, model, progress, best, data: FoldData, bank: Imag
     return results
 
 
+def _model_ref(config) -> str:
+    """A Hub model's identity: its id and revision."""
+    return f"{config.model}@{config.model_revision or 'main'}"
+
+
 def _run_fold(config, accelerator, dataset, fold: int, extra, bank, processor, out: Path, info: dict) -> dict | None:
     folder = out / f"fold_{fold}"
     done = read_results(folder) if accelerator.is_main_process else None
@@ -258,7 +263,12 @@ def train_classifier(config: TrainClassifierConfig, *, api=None) -> TrainResult:
     if extra is not None:
         info["card"]["extra_train"] = extra.counts["used"]
     inputs = [p for p in (config.dataset, config.model, config.extra_train) if p and os.path.exists(p)]
-    with shared_run_dir(config, accelerator, inputs=inputs, dataset_digest=dataset.digest) as (out, _):
+    digests = {
+        "dataset": dataset.digest,
+        "model": input_digest(config.model) if os.path.exists(config.model) else _model_ref(config),
+        "extra-train set": input_digest(config.extra_train) if config.extra_train else None,
+    }
+    with shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=dataset.digest) as (out, _):
         bank = ImageBank(processor, progress=config.progress and accelerator.is_main_process)
         done = tuple(f for f in folds if read_results(out / f"fold_{f}") is not None)
         results = {f: _run_fold(config, accelerator, dataset, f, extra, bank, processor, out, info) for f in folds}

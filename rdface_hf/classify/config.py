@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from .._config import StageConfig, is_hub_repo_id, option, require
-from .._outputs import Owner
 from .._tracking import REPORT_TO_HELP, RUN_NAME_HELP
 
 DEFAULT_MODEL = "google/vit-base-patch16-224-in21k"
@@ -56,11 +55,7 @@ class ClassifyCommon(StageConfig):
     token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
 
     # What a run writes in O (anything else there stops --overwrite from replacing the folder).
-    output_files: ClassVar[tuple[str, ...]] = ("fold_*", "summary.json", "summary.md", ".*.tmp")
-
-    @classmethod
-    def owner(cls) -> Owner:
-        return Owner(cls.config_file(), (cls.stage, cls.__name__), files=cls.output_files)
+    output_files: ClassVar[tuple[str, ...]] = ("fold_*", "summary.json", "summary.md")
 
     def validate(self) -> None:
         require(bool(str(self.dataset or "").strip()), "dataset", "must name a build folder or a Hub dataset id")

@@ -83,3 +83,10 @@ def test_probe_bad_flags(colour_dataset, tmp_path, capsys, extra, message):
     assert _probe(colour_dataset, tmp_path / "o", *extra) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_overwrite_keeps_a_users_file(colour_dataset, tmp_path, capsys, user_file_survives):
+    argv = ["probe", "--dataset", str(colour_dataset), "--output-dir", str(tmp_path / "p"), "--no-progress",
+            "--model", "landmarks"]  # fmt: skip
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "p", capsys)

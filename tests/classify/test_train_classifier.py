@@ -118,3 +118,21 @@ def test_config_file_reruns_and_other_settings_are_refused(colour_dataset, tmp_p
     assert main(train_args(colour_dataset, out, "--fold", "0", "--epochs", "2")) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--epochs" in err[0] and "--overwrite" in err[0]
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    make_colour_dataset, tmp_path, train_args, capsys, user_file_survives, input_change_refused
+):
+    """A summary must never average a fold trained on an old split with folds of a new one."""
+    import shutil
+
+    dataset = make_colour_dataset(tmp_path / "d" / "rdface")
+    out = tmp_path / "run"
+    argv = train_args(dataset, out, "--fold", "0", "--epochs", "1")
+    assert main(argv) == 0
+    user_file_survives(argv, out, capsys)
+    shutil.rmtree(dataset)
+    make_colour_dataset(dataset, test_variant=1)  # rebuilt at the same path
+    input_change_refused(argv, capsys, "dataset")
+    saved = json.loads((out / "train_config.json").read_text())
+    assert "overwrite" not in saved, "--overwrite is a run-time switch, never saved"

@@ -20,6 +20,10 @@ class TrainFastGANConfig(StageConfig):
     """One FastGAN training run (saved as ``train_fastgan_config.json`` in O)."""
 
     stage: ClassVar[str] = "train-fastgan"
+    output_files: ClassVar[tuple[str, ...]] = (
+        "config.json", "model.safetensors", "README.md", "discriminator/*", "samples/*", "checkpoints/*",
+        "trainer_state.json", ".final.tmp/*",
+    )  # fmt: skip
 
     dataset: str = option(help="RDFace build folder or Hub dataset id")
     output_dir: str = option(help="the model folder O (a run of the same settings resumes)", metavar="O")

@@ -13,7 +13,6 @@ Runs in one process or under ``accelerate launch -m rdface_hf.cli train-fastgan`
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import time
@@ -23,8 +22,8 @@ import torch
 from tqdm.auto import tqdm
 
 from ... import __version__
-from ..._config import open_run_dir
-from ..._io import atomic_write_json
+from ..._io import atomic_write_json, input_digest
+from ..._runs import shared_run_dir
 from ...dataset.facade import RDFaceDataset
 from .config import TrainFastGANConfig, TrainFastGANResult
 from .data import TrainingData, load_training_data
@@ -67,21 +66,11 @@ def build_models(config: TrainFastGANConfig, dataset: RDFaceDataset, data: Train
     return generator, discriminator
 
 
-@contextlib.contextmanager
-def _run_dir(accelerator, config: TrainFastGANConfig, inputs, **provenance):
-    """The output folder: opened (locked, checked, resumable) by the main process only."""
-    if accelerator.is_main_process:
-        with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, **provenance) as (
-            folder,
-            _resumed,
-        ):
-            accelerator.wait_for_everyone()
-            yield folder
-            accelerator.wait_for_everyone()
-    else:
-        accelerator.wait_for_everyone()
-        yield Path(config.output_dir).absolute()
-        accelerator.wait_for_everyone()
+def _loss_digest(config: TrainFastGANConfig, recon_name: str) -> str:
+    """The reconstruction loss is an input too: which one, and a local perceptual model's contents."""
+    if recon_name.startswith("backbone:") and Path(config.perceptual_model).is_dir():
+        return f"{recon_name}:{input_digest(config.perceptual_model)}"
+    return recon_name
 
 
 def save_final(folder: Path, trainer: Trainer) -> None:
@@ -132,7 +121,10 @@ def train_fastgan(config: TrainFastGANConfig, *, progress: bool = True) -> Train
     generator, discriminator = build_models(config, dataset, data, recon_name)
     inputs = [dataset.root] if dataset.repo_id is None else []
     pushed = None
-    with _run_dir(accelerator, config, inputs, dataset_digest=dataset.digest, training_digest=data.digest) as folder:
+    digests = {"dataset": dataset.digest, "reconstruction loss": _loss_digest(config, recon_name)}
+    with shared_run_dir(
+        config, accelerator, inputs=inputs, digests=digests, dataset_digest=dataset.digest, training_digest=data.digest
+    ) as (folder, _resumed):
         trainer = Trainer(config, data, generator, discriminator, recon, accelerator)
         first = trainer.resume(folder / "checkpoints")
         _loop(trainer, folder, first, progress)

@@ -50,6 +50,10 @@ class TrainLoraConfig(StageConfig):
     """Settings of one ``rdface train-lora`` run (saved as ``train_lora_config.json`` in O)."""
 
     stage: ClassVar[str] = "train-lora"
+    output_files: ClassVar[tuple[str, ...]] = (
+        "*/pytorch_lora_weights.safetensors", "*/adapter.json", "*/validation.png", "adapters.json", "README.md",
+        ".checkpoints/*", "class_images/*", "samples.png",
+    )  # fmt: skip
     private: ClassVar[tuple[str, ...]] = ("output_dir", "hub_token")
 
     dataset: str = option(help="RDFace build folder (rdface build) or Hub dataset id")

@@ -47,6 +47,12 @@ def folder_revision(folder: Path) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
+def model_digest(spec: str) -> str:
+    """The identity of a model a run reads: a local folder's digest, or the Hub id as given."""
+    path = Path(str(spec)).expanduser()
+    return folder_revision(path) if path.is_dir() else str(spec)
+
+
 def check_spec(spec: str, what: str, *, hint: str = "") -> None:
     """Refuse, before any work, a model that is neither a folder nor a Hub id."""
     if not Path(str(spec)).expanduser().is_dir() and not is_repo_id(spec):

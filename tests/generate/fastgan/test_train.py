@@ -172,3 +172,20 @@ def test_accelerate_launch_entry_point(sim_build, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "trained a pooled FastGAN at 64 px for 1 steps" in proc.stdout
     assert FastGANGenerator.from_pretrained(tmp_path / "o").resolution == 64
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    rebuilt, tmp_path, capsys, user_file_survives, input_change_refused
+):
+    """A FastGAN must never resume from images that a rebuild made test images."""
+    import shutil
+
+    build = rebuilt(tmp_path / "d" / "rdface")
+    flags = ["--resolution=64", "--max-train-steps=4", "--batch-size=2", "--ngf=4", "--ndf=4", "--nz=8",
+             "--recon-loss=l1", "--checkpointing-steps=2", "--sample-steps=2"]  # fmt: skip
+    argv = ["train-fastgan", "--dataset", str(build), "--fold", "test", "--output-dir", str(tmp_path / "o"), *flags]
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "o", capsys)
+    shutil.rmtree(build)
+    rebuilt(build, poison=True)
+    input_change_refused(argv, capsys, "dataset")

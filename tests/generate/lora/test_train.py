@@ -215,3 +215,17 @@ def test_vae_auto_pairs_the_papers_vae_with_the_papers_base_model_only(
     assert main([*train_args(output_dir=tmp_path / "bad2", vae=str(empty))]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(err) == 1 and "cannot load the VAE" in err[0] and "--vae base" in err[0], err
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    make_lora_build, train_args, tmp_path, capsys, user_file_survives, input_change_refused
+):
+    import shutil
+
+    build = make_lora_build(tmp_path / "d" / "rdface")
+    argv = [*train_args(output_dir=tmp_path / "o", conditions="BBS", max_train_steps=2), "--dataset", str(build)]
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "o", capsys)
+    shutil.rmtree(build)
+    make_lora_build(build, poison_test=True)
+    input_change_refused(argv, capsys, "dataset")
