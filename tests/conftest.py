@@ -392,3 +392,25 @@ def _assert_picture(path) -> np.ndarray:
 def assert_picture():
     """``assert_picture(path)``: the PNG decodes and is not blank; returns its pixels (H, W, 3)."""
     return _assert_picture
+
+
+@pytest.fixture
+def tensorboard_run():
+    """``tensorboard_run(O)`` -> (scalars, image tags, hparams text) of the one TensorBoard run
+    that ``--report-to tensorboard`` wrote under ``O/logs/`` (read with EventAccumulator, offline)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    def read(out: Path):
+        files = sorted(Path(out, "logs").rglob("events.out.tfevents.*"))
+        assert files, f"no TensorBoard event file under {out}/logs"
+        scalars, images, tags = {}, set(), set()
+        for folder in sorted({f.parent for f in files}):
+            acc = EventAccumulator(str(folder), size_guidance={"scalars": 0, "images": 0})
+            acc.Reload()
+            for tag in acc.Tags()["scalars"]:
+                scalars[tag] = [(e.step, e.value) for e in acc.Scalars(tag)]
+            images |= set(acc.Tags()["images"])
+            tags |= set(acc.Tags().get("tensors", []))
+        return scalars, images, tags
+
+    return read

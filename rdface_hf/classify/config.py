@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from .._config import StageConfig, is_hub_repo_id, option, require
+from .._tracking import REPORT_TO_HELP, RUN_NAME_HELP
 
 DEFAULT_MODEL = "google/vit-base-patch16-224-in21k"
 TOP_K = (1, 5, 10, 30)
@@ -111,6 +112,10 @@ class TrainClassifierConfig(ClassifyCommon):
     push_to_hub: str | None = option(
         None, help="ORG/NAME: push the model (the best fold on validation), card and results, private", run_only=True
     )
+    report_to: Literal["none", "tensorboard", "wandb", "trackio", "all"] = option(
+        "none", help=REPORT_TO_HELP, run_only=True
+    )
+    run_name: str | None = option(None, help=RUN_NAME_HELP, run_only=True)
 
     def validate(self) -> None:
         super().validate()

@@ -32,7 +32,7 @@ from ...dataset import RDFaceDataset
 from ...dataset.facade import parse_fold
 from . import loop, stacked
 from .card import render_card
-from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, TrainLoraConfig
+from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, VAE_HINT, TrainLoraConfig
 from .data import load_training_images
 from .export import check_folder_names, read_record, write_adapter, write_index
 from .hub import push_adapters
@@ -85,11 +85,11 @@ def train_lora(config: TrainLoraConfig) -> TrainLoraResult:
     split = rd.training_split(config.fold)  # the only rows an adapter may see
     check_spec(config.base_model, "base model")
     if not config.own_vae:
-        check_spec(config.vae, "VAE")
+        check_spec(config.vae_spec, "VAE", hint=VAE_HINT)
     inputs = [config.dataset] if Path(config.dataset).is_dir() else []
     digests = {"dataset": rd.digest, "base model": model_digest(config.base_model)}
     if not config.own_vae:
-        digests["VAE"] = model_digest(config.vae)
+        digests["VAE"] = model_digest(config.vae_spec)
     with shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=rd.digest) as (
         folder,
         _resumed,
@@ -132,7 +132,7 @@ def _header(config: TrainLoraConfig, rd: RDFaceDataset) -> dict:
         "base_model": str(Path(base).resolve()) if Path(base).is_dir() else base,
         "vae": "base"
         if config.own_vae
-        else (str(Path(config.vae).resolve()) if Path(config.vae).is_dir() else config.vae),
+        else (str(Path(config.vae_spec).resolve()) if Path(config.vae_spec).is_dir() else config.vae_spec),
         "dataset": rd.repo_id or str(rd.root.resolve()),
         "dataset_digest": rd.digest,
         "fold": str(config.fold),
@@ -176,7 +176,9 @@ def _finish(config, accelerator, folder: Path, header: dict, selected: list[str]
 
 def _train_pending(config, accelerator, rd, split, pending, folder, header) -> dict:
     """Load the base once, prepare every pending condition, train this process's groups."""
-    base = load_base(config.base_model, config.vae, own_vae=config.own_vae, token=config.hub_token)
+    base = load_base(
+        config.base_model, config.vae_spec, own_vae=config.own_vae, token=config.hub_token, vae_hint=VAE_HINT
+    )
     size = config.resolution or base.resolution
     images = load_training_images(
         split, pending, abbreviations=rd.abbreviations, class_names=rd.class_names, size=size,
