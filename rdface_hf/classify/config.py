@@ -170,10 +170,18 @@ class ProbeConfig(ClassifyCommon):
         "model", help="model: the checkpoint's own processor (right for frozen features); imagenet: ImageNet statistics"
     )
     batch_size: int = option(64, help="images per embedding step", run_only=True)
+    extra_train: str | None = option(
+        None,
+        help="a filtered or merged synthetic set added to training only (landmarks: needs its 'landmarks' column)",
+        metavar="SYNTHETIC_SET",
+    )
+    synthetic_only: bool = option(False, help="train on the --extra-train images alone (validation and test stay real)")
 
     def validate(self) -> None:
         super().validate()
         require(_repo_or_path(self.model), "model", "must be 'landmarks' or name a checkpoint or folder")
+        require(_repo_or_path(self.extra_train), "extra_train", "must name a synthetic set folder")
+        require(not self.synthetic_only or self.extra_train is not None, "synthetic_only", "needs --extra-train")
         methods = [m.strip() for m in str(self.methods).split(",") if m.strip()]
         unknown = [m for m in methods if m not in PROBE_METHODS]
         require(bool(methods) and not unknown, "methods", f"must be a comma-separated subset of {PROBE_METHODS}")
