@@ -77,9 +77,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rdface_hf.commands.merge",
         "merge one fold's real training split with the kept images of a filtered synthetic set",
     ),
+    "audit-synthetic": (
+        "rdface_hf.commands.audit_synthetic",
+        "memorisation audit: each synthetic face's nearest real faces (test included) by face-identity distance",
+    ),
     "report": (
         "rdface_hf.commands.report",
         "phenotype reports of faces: a vision-language model's, or measured from landmarks with HPO terms",
+    ),
+    "benchmark": (
+        "rdface_hf.commands.benchmark",
+        "run a study (models x regimes x settings x folds) into O: results.parquet, summary.md, report.html",
     ),
     "demo": (
         "rdface_hf.commands.demo",
