@@ -14,7 +14,7 @@ from .._outputs import note
 from .._sheets import Row, write_sheets
 
 SUMMARY_FIELDS = ("condition", "abbr", "images", "no_face", "no_prototype", "scored", "kept", "rejected",
-                  "score_min_kept", "score_median", "score_max")  # fmt: skip
+                  "near_copy", "score_min_kept", "score_median", "score_max")  # fmt: skip
 KEPT_REJECTED_IMAGES = 4  # images per side and condition in kept_rejected.png
 
 
@@ -24,9 +24,10 @@ def _stat(values: np.ndarray, fn) -> float | None:
 
 
 def per_condition(
-    labels: np.ndarray, scores: np.ndarray, kept: np.ndarray, face: np.ndarray, names: list[str], abbrs: list[str]
-) -> list[dict]:
-    """One row per condition present in the set (class order)."""
+    labels: np.ndarray, scores: np.ndarray, kept: np.ndarray, face: np.ndarray, names: list[str], abbrs: list[str],
+    near_copy: np.ndarray | None = None,
+) -> list[dict]:  # fmt: skip
+    """One row per condition present in the set (class order); ``near_copy`` None: the guard did not run."""
     rows = []
     for c in np.unique(labels):
         sel = labels == c
@@ -41,12 +42,24 @@ def per_condition(
                 "scored": int((~np.isnan(s)).sum()),
                 "kept": int(kept[sel].sum()),
                 "rejected": int((~kept[sel]).sum()),
+                "near_copy": None if near_copy is None else int(near_copy[sel].sum()),
                 "score_min_kept": _stat(s[kept[sel]], np.min),
                 "score_median": _stat(s, np.median),
                 "score_max": _stat(s, np.max),
             }
         )
     return rows
+
+
+def _guard_line(guard: dict | None) -> str:
+    if not guard:
+        return "Near-copy guard: off (no face-identity comparison with the training faces)."
+    nn = guard["training_to_nearest_other_training"]
+    return (
+        f"Near-copy guard: {guard['near_copies']} near copies of training faces rejected (face-identity distance "
+        f"< {guard['threshold']:g}, {guard['threshold_source']}; training-to-nearest-other-training median "
+        f"{nn['median']}, {guard['no_embedding']} images without an identity embedding)."
+    )
 
 
 def write_summary(folder: Path, overall: dict, rows: list[dict]) -> None:
@@ -63,6 +76,8 @@ def write_summary(folder: Path, overall: dict, rows: list[dict]) -> None:
         "",
         f"{overall['images']} images: {overall['kept']} kept, {overall['rejected']} rejected "
         f"({overall['no_face']} without a face, {overall['no_prototype']} of conditions without a training face).",
+        "",
+        _guard_line(overall.get("near_copy_guard")),
         "",
         "| " + " | ".join(SUMMARY_FIELDS) + " |",
         "|" + "---|" * len(SUMMARY_FIELDS),

@@ -10,14 +10,12 @@ an interrupted group resumes from its LoRA-only checkpoint.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,20 +25,18 @@ from accelerate.state import AcceleratorState
 from tqdm.auto import tqdm
 
 from ... import __version__
-from ..._config import open_run_dir
-from ..._errors import InputError
 from ..._io import atomic_write_text
-from ..._outputs import check_output_dir
 from ..._results import StageResult
+from ..._runs import shared_run_dir
 from ...dataset import RDFaceDataset
 from ...dataset.facade import parse_fold
 from . import loop, stacked
 from .card import render_card
-from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, TrainLoraConfig
+from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, VAE_HINT, TrainLoraConfig
 from .data import load_training_images
 from .export import check_folder_names, read_record, write_adapter, write_index
 from .hub import push_adapters
-from .models import check_spec, load_base
+from .models import check_spec, load_base, model_digest
 from .prior import class_latents
 from .validation import Validator, write_samples
 
@@ -63,38 +59,6 @@ class TrainLoraResult(StageResult):
 def trained_on(fold: str) -> str:
     k = parse_fold(fold)
     return "test" if k is None else f"fold_{k}"
-
-
-@contextlib.contextmanager
-def run_folder(config: TrainLoraConfig, accelerator, inputs, **provenance) -> Iterator[tuple[Path, bool]]:
-    """The main process opens O (lock, owner marker, settings check); the others wait for it.
-
-    Every process checks O first (one clear line before any work), and all of them pass a barrier
-    before the main process creates it: a slower process must never look at a half-made O (it
-    would read as a folder this command did not make)."""
-    check_output_dir(config.output_dir, owner=config.owner(), overwrite=config.overwrite, resume=True, inputs=inputs)
-    accelerator.wait_for_everyone()
-    if accelerator.num_processes == 1 or accelerator.is_main_process:
-        with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, **provenance) as opened:
-            accelerator.wait_for_everyone()
-            yield opened
-    else:
-        accelerator.wait_for_everyone()
-        yield Path(config.output_dir).absolute(), True
-
-
-def _check_same_data(config: TrainLoraConfig, digest: str) -> None:
-    """A resumed run must train on the same data (same build digest)."""
-    path = Path(config.output_dir) / config.config_file()
-    if config.overwrite or not path.is_file():
-        return
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        saved = json.loads(path.read_text(encoding="utf-8")).get("provenance", {}).get("dataset_digest")
-        if saved and saved != digest:
-            raise InputError(
-                f"{config.output_dir} holds adapters trained on other data (dataset digest {saved[:12]} != "
-                f"{digest[:12]}); pass --overwrite to start again"
-            )
 
 
 def _accelerator(config: TrainLoraConfig) -> Accelerator:
@@ -121,10 +85,15 @@ def train_lora(config: TrainLoraConfig) -> TrainLoraResult:
     split = rd.training_split(config.fold)  # the only rows an adapter may see
     check_spec(config.base_model, "base model")
     if not config.own_vae:
-        check_spec(config.vae, "VAE")
-    _check_same_data(config, rd.digest)
+        check_spec(config.vae_spec, "VAE", hint=VAE_HINT)
     inputs = [config.dataset] if Path(config.dataset).is_dir() else []
-    with run_folder(config, accelerator, inputs, dataset_digest=rd.digest) as (folder, _resumed):
+    digests = {"dataset": rd.digest, "base model": model_digest(config.base_model)}
+    if not config.own_vae:
+        digests["VAE"] = model_digest(config.vae_spec)
+    with shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=rd.digest) as (
+        folder,
+        _resumed,
+    ):
         done = [a for a in selected if read_record(folder, a) is not None]
         pending = [i for i in indices if abbreviations[i] not in done]
         header = _header(config, rd)
@@ -163,7 +132,7 @@ def _header(config: TrainLoraConfig, rd: RDFaceDataset) -> dict:
         "base_model": str(Path(base).resolve()) if Path(base).is_dir() else base,
         "vae": "base"
         if config.own_vae
-        else (str(Path(config.vae).resolve()) if Path(config.vae).is_dir() else config.vae),
+        else (str(Path(config.vae_spec).resolve()) if Path(config.vae_spec).is_dir() else config.vae_spec),
         "dataset": rd.repo_id or str(rd.root.resolve()),
         "dataset_digest": rd.digest,
         "fold": str(config.fold),
@@ -207,7 +176,9 @@ def _finish(config, accelerator, folder: Path, header: dict, selected: list[str]
 
 def _train_pending(config, accelerator, rd, split, pending, folder, header) -> dict:
     """Load the base once, prepare every pending condition, train this process's groups."""
-    base = load_base(config.base_model, config.vae, own_vae=config.own_vae, token=config.hub_token)
+    base = load_base(
+        config.base_model, config.vae_spec, own_vae=config.own_vae, token=config.hub_token, vae_hint=VAE_HINT
+    )
     size = config.resolution or base.resolution
     images = load_training_images(
         split, pending, abbreviations=rd.abbreviations, class_names=rd.class_names, size=size,

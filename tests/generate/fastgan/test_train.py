@@ -82,6 +82,14 @@ def test_interrupted_run_resumes_to_the_same_model(conditional_gan, sim_build, t
         train_fastgan(tiny_config(sim_build, tmp_path / "cut", max_train_steps=5), progress=False)
 
 
+def test_a_rerun_of_a_finished_run_says_it_is_already_done(conditional_gan, sim_build, tiny_config, capsys):
+    from rdface_hf.commands import train_fastgan as command
+
+    assert command.run(tiny_config(sim_build, conditional_gan)) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("already done:") and "nothing to train" in printed and "trained" not in printed
+
+
 @pytest.mark.parametrize("mode", ["conditional", "pooled"])
 def test_leak_free_the_test_split_never_reaches_the_model(rebuilt, tmp_path, tiny_config, mode):
     """Poisoning the test split's images and landmarks leaves the model byte-identical."""
@@ -172,6 +180,23 @@ def test_accelerate_launch_entry_point(sim_build, tmp_path):
     assert FastGANGenerator.from_pretrained(tmp_path / "o").resolution == 64
 
 
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    rebuilt, tmp_path, capsys, user_file_survives, input_change_refused
+):
+    """A FastGAN must never resume from images that a rebuild made test images."""
+    import shutil
+
+    build = rebuilt(tmp_path / "d" / "rdface")
+    flags = ["--resolution=64", "--max-train-steps=4", "--batch-size=2", "--ngf=4", "--ndf=4", "--nz=8",
+             "--recon-loss=l1", "--checkpointing-steps=2", "--sample-steps=2"]  # fmt: skip
+    argv = ["train-fastgan", "--dataset", str(build), "--fold", "test", "--output-dir", str(tmp_path / "o"), *flags]
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "o", capsys)
+    shutil.rmtree(build)
+    rebuilt(build, poison=True)
+    input_change_refused(argv, capsys, "dataset")
+
+
 def test_sample_grids_label_every_condition_and_page(conditional_gan, monkeypatch, tmp_path, assert_picture):
     """Every trained condition gets a row, labelled with its abbreviation; many conditions: pages."""
     from rdface_hf import _sheets
@@ -191,3 +216,39 @@ def test_sample_grids_label_every_condition_and_page(conditional_gan, monkeypatc
     assert len(paths) == len(g.trained_conditions) >= 2
     for p in paths:
         assert_picture(p)
+
+
+def test_report_to_tensorboard_logs_losses_learning_rate_throughput_and_samples(
+    sim_build, tmp_path, tiny_config, tensorboard_run
+):
+    """--report-to tensorboard, offline: the event file holds the losses, learning rate,
+    throughput and the sample grids; the run-only flags leave the run's identity alone."""
+    out = tmp_path / "tracked"
+    config = tiny_config(sim_build, out, report_to="tensorboard", run_name="try-1")
+    train_fastgan(config, progress=False)
+    assert (out / "logs" / "try-1").is_dir()
+    scalars, images, _ = tensorboard_run(out)
+    losses = [t for t in scalars if t.startswith("train/loss")]
+    assert len(losses) == 4 and all(np.isfinite(v) for t in losses for _, v in scalars[t])
+    assert [s for s, _ in scalars["train/loss_g"]] == [4]
+    assert scalars["train/learning_rate"][0][1] == pytest.approx(config.learning_rate)
+    assert scalars["train/images_per_second"][0][1] > 0
+    assert images, "the sample grids go to TensorBoard"
+    hparams = next((out / "logs").rglob("hparams.yml")).read_text()  # the config as hyperparameters
+    assert "max_train_steps: 4" in hparams and "mode: conditional" in hparams
+    assert str(tmp_path) not in hparams and str(sim_build) not in hparams, "no local path"
+    saved = json.loads((out / "train_fastgan_config.json").read_text())
+    assert saved["report_to"] == "tensorboard" and "report_to" in config.run_only_fields()
+    assert "run_name" in config.run_only_fields()
+
+
+def test_report_to_a_tracker_that_is_not_installed_is_one_line(sim_build, tmp_path, capsys, monkeypatch):
+    from rdface_hf import _tracking
+
+    monkeypatch.setattr(_tracking, "installed", lambda tracker: tracker == "tensorboard")
+    out = tmp_path / "o"
+    code = main(["train-fastgan", "--dataset", str(sim_build), "--output-dir", str(out), "--report-to", "wandb"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "wandb" in err[0] and "not installed" in err[0], err
+    assert not out.exists(), "refused before any work"
+    assert _tracking.check_report_to("all") == ["tensorboard"] and _tracking.check_report_to("none") == []

@@ -161,3 +161,24 @@ def test_bad_input_is_one_line(sim_build, tmp_path, flags, message, capsys):
 def test_missing_dataset(tmp_path, capsys):
     code = main(["generate", "--generator", "morph", "--output-dir", str(tmp_path / "o")])
     assert code == 2 and "--dataset is required" in capsys.readouterr().err
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    rebuilt, tmp_path, capsys, user_file_survives, input_change_refused
+):
+    import shutil
+
+    build = rebuilt(tmp_path / "d" / "rdface")
+    argv = ["generate", "--generator", "morph", "--dataset", str(build), "--fold", "test", "--per-condition", "1",
+            "--workers", "1", "--output-dir", str(tmp_path / "g")]  # fmt: skip
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "g", capsys)
+    shutil.move(tmp_path / "g", tmp_path / "moved")  # the folder's own path is not part of the run
+    moved = [*argv[:-1], str(tmp_path / "moved")]
+    assert main(moved) == 0 and "generated 0 images" in capsys.readouterr().out
+    shutil.rmtree(build)
+    rebuilt(build, poison=True)  # the same path, other data: resuming would mix rows of both builds
+    before = sorted(p.name for p in (tmp_path / "moved" / "data").iterdir())
+    input_change_refused(moved, capsys, "dataset")
+    assert sorted(p.name for p in (tmp_path / "moved" / "data").iterdir()) == before
+    assert main([*moved, "--overwrite"]) == 0
