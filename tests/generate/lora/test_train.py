@@ -150,6 +150,8 @@ def test_text_encoder_lora_prior_preservation_and_bf16(train_args, tiny_sd, tmp_
         (["--rank", "0"], "--rank must be between 1 and 1024"),
         (["--push-to-hub", "not a repo"], "--push-to-hub must look like ORG/NAME"),
         (["--instance-prompt", "photo"], "--instance-prompt must contain {abbr}"),
+        (["--validation-images", "65"], "--validation-images must be between 0 and 64"),
+        (["--validation-steps", "-1"], "--validation-steps must be non-negative"),
     ],
 )
 def test_bad_input_is_one_line(extra, message, train_args, tmp_path, capsys):
