@@ -9,9 +9,18 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from ..._version import __version__
 from ...dataset.card import GATED_FIELDS, LICENSE_NAME
-from .config import TEXT_TARGETS, UNET_TARGETS, WEIGHT_NAME, is_repo_id
+from .config import SAMPLES_FILE, TEXT_TARGETS, UNET_TARGETS, VALIDATION_FILE, WEIGHT_NAME, is_repo_id
 
 DEFAULT_REPO_ID = "ORG/rdface-lora"
+SAMPLES_SECTION = f"""## Samples
+
+![One row per condition: images drawn by its adapter at the end of training]({SAMPLES_FILE})
+
+Drawn by each condition's adapter with its instance prompt at the end of training
+(`{SAMPLES_FILE}`; each condition's grids over training: `<condition>/{VALIDATION_FILE}`). These
+are faces derived from gated data: they are published only in this gated repository.
+
+"""
 GATED_PROMPT = (
     "These LoRA adapters were trained on photographs of children with rare genetic conditions and "
     "can reproduce those faces. Access is granted manually to researchers with ethics approval for "
@@ -37,7 +46,7 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID, sample
     adapters = [index["adapters"][k] for k in sorted(index.get("adapters", {}))]
     template = resources.files("rdface_hf.model_cards").joinpath("lora.md.jinja").read_text(encoding="utf-8")
     settings = index.get("settings", {})
-    return ModelCard.from_template(
+    card = ModelCard.from_template(
         data,
         template_str=template,
         title="RDFace LoRA DreamBooth adapters",
@@ -45,10 +54,12 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID, sample
         repo_id=repo_id,
         adapters=adapters,
         skipped=sorted(index.get("skipped", {})),
-        samples=samples,
         weight_name=WEIGHT_NAME,
         unet_targets=UNET_TARGETS,
         text_targets=TEXT_TARGETS,
         **{k: index.get(k) for k in ("base_model", "base_model_revision", "vae", "dataset", "trained_on")},
         **settings,
     )
+    if samples:  # the pictures are published only in the gated repo this card belongs to
+        card.text = card.text.replace("## Adapters", SAMPLES_SECTION + "## Adapters", 1)
+    return card
