@@ -10,9 +10,11 @@ installed is one line of error before any training (:func:`check_report_to`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,17 @@ def start(accelerator: Any, config: Any, folder: str | os.PathLike) -> bool:
     init = {"wandb": {"name": name}, "trackio": {"name": name}}
     accelerator.init_trackers(f"rdface-{config.stage}", config=hyperparameters(config), init_kwargs=init)
     return True
+
+
+@contextlib.contextmanager
+def tracked(accelerator: Any, config: Any, folder: str | os.PathLike) -> Iterator[bool]:
+    """:func:`start` on entry, :func:`finish` on exit (also when training stops early); yields
+    whether tracking is on."""
+    on = start(accelerator, config, folder)
+    try:
+        yield on
+    finally:
+        finish(accelerator)
 
 
 def log_image(accelerator: Any, name: str, path: str | os.PathLike, step: int) -> None:
