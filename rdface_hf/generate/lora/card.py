@@ -8,7 +8,7 @@ from typing import Any
 from huggingface_hub import ModelCard, ModelCardData
 
 from ... import __version__
-from ...dataset.card import GATED_FIELDS, LICENSE_NAME
+from ...dataset.card import gated_card_fields, unique_tags, with_framework_versions
 from .config import TEXT_TARGETS, UNET_TARGETS, WEIGHT_NAME, is_repo_id
 
 DEFAULT_REPO_ID = "ORG/rdface-lora"
@@ -26,18 +26,16 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID) -> Mod
     data = ModelCardData(
         base_model=base if is_repo_id(base) else None,
         library_name="diffusers",
-        license="other",
-        license_name=LICENSE_NAME,
         pipeline_tag="text-to-image",
-        tags=["lora", "dreambooth", "diffusers", "stable-diffusion", "text-to-image", "rdface", "template:sd-lora"],
-        extra_gated_prompt=GATED_PROMPT,
-        extra_gated_fields=GATED_FIELDS,
-        extra_gated_button_content="Request access",
+        tags=unique_tags(
+            ["lora", "dreambooth", "diffusers", "stable-diffusion", "text-to-image", "rdface", "template:sd-lora"]
+        ),
+        **gated_card_fields(prompt=GATED_PROMPT, source_repo=_hub_dataset(index.get("dataset"))),
     )
     adapters = [index["adapters"][k] for k in sorted(index.get("adapters", {}))]
     template = resources.files("rdface_hf.model_cards").joinpath("lora.md.jinja").read_text(encoding="utf-8")
     settings = index.get("settings", {})
-    return ModelCard.from_template(
+    card = ModelCard.from_template(
         data,
         template_str=template,
         title="RDFace LoRA DreamBooth adapters",
@@ -51,3 +49,9 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID) -> Mod
         **{k: index.get(k) for k in ("base_model", "base_model_revision", "vae", "dataset", "trained_on")},
         **settings,
     )
+    return with_framework_versions(card, ("torch", "transformers", "diffusers", "peft", "accelerate", "safetensors"))
+
+
+def _hub_dataset(dataset: Any) -> str | None:
+    """The source dataset's Hub id (its agreement is the card's licence link), not a local folder."""
+    return str(dataset) if dataset and is_repo_id(str(dataset)) and not str(dataset).startswith("/") else None
