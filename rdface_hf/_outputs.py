@@ -31,16 +31,15 @@ import contextlib
 import errno
 import fcntl
 import os
-import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from ._errors import InputError, RDFaceError
 from ._io import _umask
-from ._owner import Owner, list_files, write_manifest
+from ._owner import Owner, list_files, remove_leftovers, write_manifest
+from ._owner import note as note  # re-exported: the stages say their notes through the guard module
 
 # Folders no command may write into or replace (and anything below them).
 SYSTEM_TREES = (
@@ -56,11 +55,6 @@ SYSTEM_FOLDERS = (
 
 class OutputWriteError(RDFaceError):
     """Writing the output failed (full disk, permissions, a vanished folder): one line, exit 2."""
-
-
-def note(message: str) -> None:
-    """One line on stderr that a person should read (not an error)."""
-    print(f"rdface: note: {message}", file=sys.stderr)
 
 
 def describe_oserror(exc: BaseException) -> str:
@@ -227,39 +221,12 @@ def output_lock(out: Path) -> Iterator[None]:
     else:  # pragma: no cover - 20 races in a row
         raise InputError(f"cannot lock output folder {out}: the lock file keeps changing")
     try:
-        _remove_leftovers(out)
+        remove_leftovers(out)
         yield
     finally:
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)
-
-
-def _leftovers(out: Path) -> list[Path]:
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.(partial-[a-z0-9_]{{8}}|old-\d+)")
-    try:
-        names = os.listdir(out.parent)
-    except OSError:
-        return []
-    return [out.parent / n for n in sorted(names) if pattern.fullmatch(n)]
-
-
-def _remove_leftovers(out: Path) -> None:
-    """``.<name>.partial-*`` / ``.<name>.old-*`` of a killed run (the lock is held: none is live).
-
-    An ``.old-*`` folder with no OUT beside it is an output that a killed
-    ``--overwrite`` had moved aside: it is put back, not deleted.
-    """
-    for path in _leftovers(out):
-        if path.name.startswith(f".{out.name}.old-") and not path.is_symlink() and not os.path.lexists(out):
-            os.rename(path, out)
-            note(f"restored {out} from {path.name}, moved aside by an interrupted run")
-            continue
-        if path.is_symlink() or not path.is_dir():
-            path.unlink()
-        else:
-            shutil.rmtree(path, ignore_errors=True)
-        note(f"removed {path.name}, left behind by an interrupted run")
 
 
 def _publish(tmp: Path, out: Path, *, owner: Owner | None, overwrite: bool) -> None:

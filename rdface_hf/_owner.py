@@ -14,7 +14,10 @@ import contextlib
 import fnmatch
 import json
 import os
+import re
+import shutil
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,11 @@ ALWAYS_ALLOWED = (".DS_Store", "*/.DS_Store")  # a file browser's droppings are 
 MANIFEST = ".rdface_manifest.json"  # what a run wrote: {"stage", "complete", "files": {name: size}}
 # Leftovers of an interrupted atomic file write (rdface_hf._io): ours, never a person's.
 WRITE_LEFTOVERS = (".*.tmp", "*/.*.tmp")
+
+
+def note(message: str) -> None:
+    """One line on stderr that a person should read (not an error)."""
+    print(f"rdface: note: {message}", file=sys.stderr)
 
 
 def read_manifest(folder: Path) -> dict | None:
@@ -119,3 +127,30 @@ class Owner:
                     found.append(rel)
             dirs[:] = [d for d in dirs if not Path(top, d).is_symlink()]
         return sorted(found)[:limit]
+
+
+def _leftovers(out: Path) -> list[Path]:
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(partial-[a-z0-9_]{{8}}|old-\d+)")
+    try:
+        names = os.listdir(out.parent)
+    except OSError:
+        return []
+    return [out.parent / n for n in sorted(names) if pattern.fullmatch(n)]
+
+
+def remove_leftovers(out: Path) -> None:
+    """``.<name>.partial-*`` / ``.<name>.old-*`` of a killed run (the lock is held: none is live).
+
+    An ``.old-*`` folder with no OUT beside it is an output that a killed
+    ``--overwrite`` had moved aside: it is put back, not deleted.
+    """
+    for path in _leftovers(out):
+        if path.name.startswith(f".{out.name}.old-") and not path.is_symlink() and not os.path.lexists(out):
+            os.rename(path, out)
+            note(f"restored {out} from {path.name}, moved aside by an interrupted run")
+            continue
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        note(f"removed {path.name}, left behind by an interrupted run")

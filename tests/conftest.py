@@ -375,6 +375,25 @@ def input_change_refused():
     return _input_change_refused
 
 
+def _assert_picture(path) -> np.ndarray:
+    """A PNG that decodes and is not blank: most of it is not background, and it is not one flat
+    colour there (a 4-step test GAN's faces are close to grey, but not flat)."""
+    path = Path(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    with Image.open(path) as im:
+        arr = np.asarray(im.convert("RGB"), dtype=np.float64)
+    painted = (arr < 250).any(axis=-1)
+    assert painted.mean() > 0.2, f"{path.name} is mostly background"
+    assert arr[painted].std() > 1, f"{path.name} is blank"
+    return arr
+
+
+@pytest.fixture
+def assert_picture():
+    """``assert_picture(path)``: the PNG decodes and is not blank; returns its pixels (H, W, 3)."""
+    return _assert_picture
+
+
 @pytest.fixture
 def tensorboard_run():
     """``tensorboard_run(O)`` -> (scalars, image tags, hparams text) of the one TensorBoard run

@@ -254,7 +254,11 @@ def train_classifier(config: TrainClassifierConfig, *, api=None) -> TrainResult:
     dataset = open_dataset(config.dataset, revision=config.dataset_revision, token=config.token)
     folds = resolve_folds(dataset, config.fold)
     _check_folds(dataset, folds)
-    extra = ExtraTrain(config.extra_train, dataset, folds) if config.extra_train else None
+    extra = (
+        ExtraTrain(config.extra_train, dataset, folds, allow_validation_overlap=config.allow_validation_overlap)
+        if config.extra_train
+        else None
+    )
     size, mean, std = preprocessing(
         config.model,
         image_size=config.image_size,

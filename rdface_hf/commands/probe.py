@@ -8,7 +8,8 @@ NAME = "probe"
 CONFIG = ProbeConfig
 HELP = "frozen-embedding and landmark-geometry baselines per fold (same folds, metrics and summary as train-classifier)"
 DESCRIPTION = (
-    HELP + ". --model landmarks: Procrustes-aligned MediaPipe landmarks; --model ID: frozen embeddings of any "
+    HELP + ". --model landmarks: Procrustes-aligned MediaPipe landmarks; --model face-identity: dlib's 128-D "
+    "face-recognition embeddings (pip install 'rdface_hf[face]'); --model ID: frozen embeddings of any "
     "backbone. Methods: centroid (cosine to each condition's mean training embedding, GestaltMatcher-style) and "
     "logistic (logistic regression, C chosen on validation). Writes O/fold_K/results.json, O/summary.json and "
     "O/summary.md."

@@ -136,7 +136,7 @@ def generate_fastgan(config: GenerateConfig, *, progress: bool = True, landmarke
             finally:
                 if own:
                     landmarker.close()
-        writer.finish(_card(g, source, config, conditions))
+        writer.finish(_card(g, source, config, conditions), sample_sheet=True)
         total = writer.count()
     return GenerateResult(
         out=Path(folder), generator="fastgan", images=total, new_images=made,

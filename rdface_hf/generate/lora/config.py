@@ -28,6 +28,8 @@ WEIGHT_NAME = "pytorch_lora_weights.safetensors"
 ADAPTER_RECORD = "adapter.json"
 INDEX_FILE = "adapters.json"
 CHECKPOINTS = ".checkpoints"
+VALIDATION_FILE = "validation.png"  # O/<abbr>/: the validation grids of a condition
+SAMPLES_FILE = "samples.png"  # O/: one row per condition, its final validation images
 CLASS_IMAGES = "class_images"
 # LoRA targets: the attention projections (as diffusers' DreamBooth LoRA script).
 UNET_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
@@ -90,6 +92,12 @@ class TrainLoraConfig(StageConfig):
         32, help="conditions trained together in one batch, one image each (1: one condition at a time)", run_only=True
     )
     checkpointing_steps: int = option(100, help="save a LoRA-only checkpoint every N steps (0: never)", run_only=True)
+    validation_images: int = option(
+        4, help="images per condition drawn into O/<abbr>/validation.png and O/samples.png (0: none)", run_only=True
+    )
+    validation_steps: int = option(
+        0, help="also draw the validation images every N steps (0: at the end only)", run_only=True
+    )
     push_to_hub: str | None = option(None, help="ORG/NAME: upload to a private, gated model repo", run_only=True)
     hub_token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
     progress: bool = option(True, help="show progress bars", run_only=True)
@@ -133,6 +141,8 @@ class TrainLoraConfig(StageConfig):
         )
         require(self.conditions_per_batch >= 1, "conditions_per_batch", "must be at least 1")
         require(self.checkpointing_steps >= 0, "checkpointing_steps", "must be non-negative")
+        require(0 <= self.validation_images <= 64, "validation_images", "must be between 0 and 64")
+        require(self.validation_steps >= 0, "validation_steps", "must be non-negative")
         require(
             self.push_to_hub is None or is_hub_repo_id(self.push_to_hub),
             "push_to_hub",

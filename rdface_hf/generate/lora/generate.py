@@ -143,7 +143,7 @@ def generate_lora(config: GenerateConfig) -> GenerateResult:
             ),
             generator="lora", source_dataset=str(Path(str(index.get("dataset"))).name), gated=True,
         )  # fmt: skip
-        writer.finish(card)
+        writer.finish(card, sample_sheet=True)
         total = writer.count()
     counts = Counter(r[2] for r in _read_dropped(out))
     return GenerateResult(

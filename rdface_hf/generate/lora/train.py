@@ -33,12 +33,13 @@ from ...dataset import RDFaceDataset
 from ...dataset.facade import parse_fold
 from . import loop, stacked
 from .card import render_card
-from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, VAE_HINT, TrainLoraConfig
+from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, VAE_HINT, VALIDATION_FILE, TrainLoraConfig
 from .data import load_training_images
 from .export import check_folder_names, read_record, write_adapter, write_index
 from .hub import push_adapters
 from .models import check_spec, load_base, model_digest
 from .prior import class_latents
+from .validation import Validator, write_samples
 
 LOG_STEPS = 10  # steps between two logs to the trackers (--report-to)
 
@@ -173,7 +174,8 @@ def _finish(config, accelerator, folder: Path, header: dict, selected: list[str]
         header = {**header, **{k: found.get(k) for k in ("base_model_revision", "vae_revision")}}
         header["settings"] = {**header["settings"], "resolution": found.get("resolution")}
     index = write_index(folder, header, selected, skipped)
-    atomic_write_text(folder / "README.md", str(render_card(index)))
+    samples = write_samples(folder, [a for a, r in zip(selected, records) if r is not None])
+    atomic_write_text(folder / "README.md", str(render_card(index, samples=samples is not None)))
     if all(r is not None or a in skipped for r, a in zip(records, selected)):
         shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
     return index
@@ -193,6 +195,7 @@ def _train_pending(config, accelerator, rd, split, pending, folder, header) -> d
     for abbr in images.empty:
         print(f"rdface train-lora: note: {abbr} has no training image in the split; no adapter", file=sys.stderr)
     trainer = _make_trainer(config, accelerator, base, slots=min(config.conditions_per_batch, len(pending)))
+    validator = Validator(config, trainer, base, folder) if config.validation_images else None
     conditions, records = _prepare(config, trainer, base, images, size)
     if config.with_prior_preservation:
         trainer.class_latents, trainer.class_prompt = class_latents(config, trainer, base, folder, size)
@@ -215,7 +218,9 @@ def _train_pending(config, accelerator, rd, split, pending, folder, header) -> d
     with bar:
         for k, group in enumerate(mine):
             records_of = {c.abbr: {**record_base, **records[c.abbr]} for c in group}
-            seconds += _run_group(config, trainer, group, folder, bar, records_of, offset=k * config.max_train_steps)
+            seconds += _run_group(
+                config, trainer, group, folder, bar, records_of, validator, offset=k * config.max_train_steps
+            )
             trained += [c.abbr for c in group]
     steps = len(mine) * config.max_train_steps
     samples = sum(len(g) for g in mine) * config.max_train_steps
@@ -275,10 +280,12 @@ def _track(trainer: loop.Trainer, group, losses, step: int, samples: int, second
     trainer.accelerator.log(record, step=step)
 
 
-def _run_group(config, trainer: loop.Trainer, group, folder: Path, bar, records: dict, offset: int = 0) -> float:
-    """Train one group from its checkpoint (or fresh) to the end, then write its adapters;
-    returns the seconds spent in the optimisation loop. ``offset``: the steps of the groups
-    before it (the trackers' step)."""
+def _run_group(
+    config, trainer: loop.Trainer, group, folder: Path, bar, records: dict, validator=None, offset: int = 0
+) -> float:
+    """Train one group from its checkpoint (or fresh) to the end (validation images when due),
+    then write its adapters; returns the seconds spent in the optimisation loop. ``offset``: the
+    steps of the groups before it (the trackers' step)."""
     abbrs = [c.abbr for c in group]
     ckpt = folder / CHECKPOINTS / f"group-{hashlib.sha256(json.dumps(abbrs).encode()).hexdigest()[:12]}.safetensors"
     loop.reset_group(trainer, group)
@@ -298,6 +305,14 @@ def _run_group(config, trainer: loop.Trainer, group, folder: Path, bar, records:
         bar.update(1)
         if tracked and (done % LOG_STEPS == 0 or done == config.max_train_steps):
             _track(trainer, group, losses, offset + done, (done - first) * len(group), time.perf_counter() - started)
+        if validator is not None and validator.due(done, config.max_train_steps):
+            drawing = time.perf_counter()
+            validator(group, done, config.max_train_steps)
+            for c in group:  # the validation grids to the trackers too
+                grid = folder / c.abbr / VALIDATION_FILE
+                if tracked and grid.is_file():
+                    tracking.log_image(trainer.accelerator, f"validation/{c.abbr}", grid, offset + done)
+            started += time.perf_counter() - drawing  # not optimisation time
     mean_loss = (recent / window).tolist()  # .tolist() waits for the device: the loop's time is complete
     seconds = time.perf_counter() - started
     metadata = {

@@ -192,7 +192,7 @@ def generate_morph(config: GenerateConfig, *, progress: bool = True) -> Generate
                 writer.flush()
                 made += len(block)
                 bar.update(len(block))
-        writer.finish(_card(dataset, config, plan, trained_on, abbr))
+        writer.finish(_card(dataset, config, plan, trained_on, abbr), sample_sheet=True)
         total = writer.count()
     return GenerateResult(
         out=Path(folder), generator="morph", images=total, new_images=made,

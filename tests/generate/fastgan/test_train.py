@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 from typing import ClassVar
 
 import numpy as np
@@ -14,14 +15,16 @@ import torch
 
 from rdface_hf._config import ConfigError
 from rdface_hf._errors import InputError
+from rdface_hf._sheets import LABEL_WIDTH
 from rdface_hf.cli import main
 from rdface_hf.dataset import RDFaceDataset
 from rdface_hf.generate.fastgan import train as train_module
 from rdface_hf.generate.fastgan.models import FastGANDiscriminator, FastGANGenerator
 from rdface_hf.generate.fastgan.train import train_fastgan
+from rdface_hf.generate.fastgan.trainer import GRID_SEEDS, GRID_TILE
 
 
-def test_conditional_run_writes_a_hub_model(conditional_gan, sim_build):
+def test_conditional_run_writes_a_hub_model(conditional_gan, sim_build, assert_picture):
     out = conditional_gan
     assert {"config.json", "model.safetensors", "README.md", "train_fastgan_config.json", "trainer_state.json"} <= {
         p.name for p in out.iterdir()
@@ -31,6 +34,9 @@ def test_conditional_run_writes_a_hub_model(conditional_gan, sim_build):
     assert not list(out.rglob("*.bin")) and not list(out.rglob("*.pt*"))  # safetensors and JSON only
     g = FastGANGenerator.from_pretrained(out)
     rd = RDFaceDataset(sim_build)
+    trained = sorted({int(y) for y in rd.labels("train", 0)})
+    grid = assert_picture(out / "samples" / "final.png")  # a labelled row per trained condition, 8 seeds each
+    assert grid.shape[:2] == (len(trained) * GRID_TILE, LABEL_WIDTH + GRID_SEEDS * GRID_TILE)
     assert g.conditional and g.resolution == 64
     assert g.class_names == rd.class_names and g.abbreviations == rd.abbreviations
     assert g.provenance["trained_on"] == "fold_0" and g.provenance["reconstruction_loss"] == "l1"
@@ -189,6 +195,27 @@ def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
     shutil.rmtree(build)
     rebuilt(build, poison=True)
     input_change_refused(argv, capsys, "dataset")
+
+
+def test_sample_grids_label_every_condition_and_page(conditional_gan, monkeypatch, tmp_path, assert_picture):
+    """Every trained condition gets a row, labelled with its abbreviation; many conditions: pages."""
+    from rdface_hf import _sheets
+    from rdface_hf.generate.fastgan import trainer as trainer_module
+
+    g = FastGANGenerator.from_pretrained(conditional_gan)
+    drawn = []
+    real_write = _sheets.write_sheets
+    monkeypatch.setattr(trainer_module, "write_sheets", lambda path, rows, **kw: drawn.append(rows) or
+                        real_write(path, rows, rows_per_page=1, **kw))  # fmt: skip
+    conditions = sorted(g.trained_conditions)
+    fake = SimpleNamespace(ema=SimpleNamespace(model=g), accelerator=SimpleNamespace(device="cpu"),
+                           data=SimpleNamespace(conditions=conditions))  # fmt: skip
+    paths = trainer_module.Trainer.sample_grid(fake, tmp_path / "final.png")
+    assert [r.label for r in drawn[0]] == [g.abbreviations[c] for c in sorted(g.trained_conditions)]
+    assert [p.name for p in paths] == ["final.png"] + [f"final-{k}.png" for k in range(2, len(paths) + 1)]
+    assert len(paths) == len(g.trained_conditions) >= 2
+    for p in paths:
+        assert_picture(p)
 
 
 def test_report_to_tensorboard_logs_losses_learning_rate_throughput_and_samples(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from datasets import load_dataset
 
+from rdface_hf._sheets import CELL, LABEL_WIDTH
 from rdface_hf.cli import main
 from rdface_hf.dataset import RDFaceDataset
 from rdface_hf.dataset.landmarks import FaceLandmarker
@@ -106,7 +107,7 @@ def test_provenance_and_single_face_conditions(caricatures, sim_build):
         assert params["toward_mean"] == 1.0 and params["caricature"] == 1.5
 
 
-def test_set_card_resume_and_workers(sim_build, tmp_path, capsys):
+def test_set_card_resume_and_workers(sim_build, tmp_path, capsys, assert_picture):
     config = _config(sim_build, tmp_path / "g", per_condition=2, workers=1, conditions="all")
     first = generate_morph(config, progress=False)
     err = capsys.readouterr().err
@@ -118,6 +119,8 @@ def test_set_card_resume_and_workers(sim_build, tmp_path, capsys):
     assert "morphed toward their own shape only" in err
     card = (tmp_path / "g" / "README.md").read_text()
     assert "own shape only" in card and "Privacy" in card and "never the test split" in card
+    sheet = assert_picture(tmp_path / "g" / "sample_sheet.png")  # a row per condition, its first 2 images
+    assert sheet.shape[:2] == (rd.num_classes * CELL, LABEL_WIDTH + 2 * CELL)
     again = generate_morph(config, progress=False)
     assert (again.images, again.new_images) == (first.images, 0)
     pooled = generate_morph(_config(sim_build, tmp_path / "w2", per_condition=2, workers=2), progress=False)
