@@ -110,7 +110,7 @@ def log_image(accelerator: Any, name: str, path: str | os.PathLike, step: int) -
     """A picture the stage wrote (a sample grid) to every tracker that takes images."""
     if not getattr(accelerator, "log_with", None) or not accelerator.is_main_process:
         return
-    import numpy as np
+    import numpy as np  # only when an image is logged: the CLI starts without numpy or PIL
     from PIL import Image
 
     with Image.open(path) as image:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,6 @@ FRAMEWORKS = ("torch", "transformers", "diffusers", "peft", "accelerate", "huggi
 
 def framework_versions(names: tuple[str, ...] = FRAMEWORKS) -> dict[str, str]:
     """The installed versions of the frameworks a model was made with (those installed)."""
-    from importlib.metadata import PackageNotFoundError, version
 
     out = {"rdface_hf": __version__}
     for name in names:
