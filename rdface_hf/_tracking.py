@@ -3,7 +3,7 @@
 The trainers (train-classifier, train-lora, train-fastgan) pass :func:`accelerator_kwargs` to
 ``Accelerator`` (``log_with``, ``project_dir``), call :func:`start` once the output folder is
 known (``init_trackers`` with the run's config as hyperparameters), log through
-``accelerator.log`` and call :func:`finish` (``end_training``). TensorBoard writes under
+``accelerator.log`` and call :func:`finish` (``end_training``'s tracker part). TensorBoard writes under
 ``O/logs/<run name>/rdface-<stage>/``; wandb and trackio go where their own settings say. A tracker that is not
 installed is one line of error before any training (:func:`check_report_to`).
 """
@@ -123,6 +123,10 @@ def log_image(accelerator: Any, name: str, path: str | os.PathLike, step: int) -
 
 
 def finish(accelerator: Any) -> None:
-    """``end_training`` (flushes and closes the trackers)."""
-    if getattr(accelerator, "log_with", None):
-        accelerator.end_training()
+    """Finish the trackers (flush and close), as ``accelerator.end_training`` does, without its
+    ``destroy_process_group``: the run folder's last barriers (and a later run in the same
+    process) still need the process group."""
+    for tracker in getattr(accelerator, "trackers", []):
+        tracker.finish()
+    if hasattr(accelerator, "trackers"):
+        accelerator.trackers = []
