@@ -81,8 +81,7 @@ class _StrictHubModule(nn.Module):
 
 
 class FastGANGenerator(
-    _StrictHubModule, PyTorchModelHubMixin, tags=["fastgan", "gan", "rdface", "face"],
-    pipeline_tag="unconditional-image-generation", **HUB_KWARGS,
+    _StrictHubModule, PyTorchModelHubMixin, tags=["fastgan", "gan", "rdface", "face"], **HUB_KWARGS,
 ):  # fmt: skip
     """Skip-layer-excitation generator with noise injection; class-conditional when ``conditional``.
 
@@ -257,6 +256,12 @@ class FastGANDiscriminator(
             big = images if images.shape[-1] == self.resolution else F.interpolate(images, size=self.resolution)
             return big, F.interpolate(images, size=self.small_size, mode="area")
         return images[0], images[1]
+
+    def generate_model_card(self, *args, **kwargs) -> ModelCard:
+        from .card import render_discriminator_card  # gated like the generator (the dataset's questions)
+
+        info = self._hub_mixin_info
+        return render_discriminator_card(self, info.model_card_data, info.model_card_template)
 
     def forward(self, images, labels: torch.Tensor | None = None, part: int | None = None):
         """Logits (B * 50: two 5x5 maps per image); with ``part`` (0..3, real images) also the

@@ -8,7 +8,7 @@ from typing import Any
 from huggingface_hub import ModelCard, ModelCardData
 
 from ..._version import __version__
-from ...dataset.card import GATED_FIELDS, LICENSE_NAME
+from ...dataset.card import gated_card_fields, unique_tags, with_framework_versions
 from .config import SAMPLES_FILE, TEXT_TARGETS, UNET_TARGETS, VALIDATION_FILE, WEIGHT_NAME, is_repo_id
 
 DEFAULT_REPO_ID = "ORG/rdface-lora"
@@ -35,13 +35,11 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID, sample
     data = ModelCardData(
         base_model=base if is_repo_id(base) else None,
         library_name="diffusers",
-        license="other",
-        license_name=LICENSE_NAME,
         pipeline_tag="text-to-image",
-        tags=["lora", "dreambooth", "diffusers", "stable-diffusion", "text-to-image", "rdface", "template:sd-lora"],
-        extra_gated_prompt=GATED_PROMPT,
-        extra_gated_fields=GATED_FIELDS,
-        extra_gated_button_content="Request access",
+        tags=unique_tags(
+            ["lora", "dreambooth", "diffusers", "stable-diffusion", "text-to-image", "rdface", "template:sd-lora"]
+        ),
+        **gated_card_fields(prompt=GATED_PROMPT, source_repo=_hub_dataset(index.get("dataset"))),
     )
     adapters = [index["adapters"][k] for k in sorted(index.get("adapters", {}))]
     template = resources.files("rdface_hf.model_cards").joinpath("lora.md.jinja").read_text(encoding="utf-8")
@@ -62,4 +60,9 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID, sample
     )
     if samples:  # the pictures are published only in the gated repo this card belongs to
         card.text = card.text.replace("## Adapters", SAMPLES_SECTION + "## Adapters", 1)
-    return card
+    return with_framework_versions(card, ("torch", "transformers", "diffusers", "peft", "accelerate", "safetensors"))
+
+
+def _hub_dataset(dataset: Any) -> str | None:
+    """The source dataset's Hub id (its agreement is the card's licence link), not a local folder."""
+    return str(dataset) if dataset and is_repo_id(str(dataset)) and not str(dataset).startswith("/") else None

@@ -259,3 +259,19 @@ def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
     shutil.rmtree(build)
     make_lora_build(build, poison_test=True)
     input_change_refused(argv, capsys, "dataset")
+
+
+def test_report_to_tensorboard_logs_each_conditions_loss(train_args, tmp_path, tensorboard_run, capsys):
+    """--report-to tensorboard, offline: every condition's loss, the mean loss, the learning rate and
+    throughput, over the steps of every group; the config as hyperparameters."""
+    out = tmp_path / "tracked"
+    argv = [*train_args(output_dir=out, conditions="AAS,BBS", conditions_per_batch=1, max_train_steps=2)]
+    assert main([*argv, "--report-to", "tensorboard", "--run-name", "first"]) == 0, capsys.readouterr().err
+    assert (out / "logs" / "first").is_dir()
+    scalars, _, _ = tensorboard_run(out)
+    assert [s for s, _ in scalars["train/loss/AAS"]] == [2] and [s for s, _ in scalars["train/loss/BBS"]] == [4]
+    assert [s for s, _ in scalars["train/loss"]] == [2, 4]
+    assert all(v > 0 for _, v in scalars["train/loss"]) and scalars["train/samples_per_second"][0][1] > 0
+    assert scalars["train/learning_rate"][0][1] == pytest.approx(0.01)
+    hparams = next((out / "logs").rglob("hparams.yml")).read_text()
+    assert "rank: 4" in hparams and str(tmp_path) not in hparams
