@@ -17,7 +17,7 @@ import numpy as np
 from huggingface_hub import DatasetCard, snapshot_download
 
 from .._errors import InputError
-from .landmarks import NUM_LANDMARKS
+from .geometry import NUM_LANDMARKS
 
 CARD_FILE = "README.md"
 REPORT_FILE = "validation_report.csv"

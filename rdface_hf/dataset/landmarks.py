@@ -41,7 +41,6 @@ LANDMARKER_URL = (
 )
 LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 LANDMARKER_FILENAME = "face_landmarker.task"
-NUM_LANDMARKS = 478
 
 
 class LandmarkerModelError(RDFaceError):

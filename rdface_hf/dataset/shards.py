@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .._io import atomic_write_bytes
 from . import splits
-from .landmarks import NUM_LANDMARKS
+from .geometry import NUM_LANDMARKS
 from .release import REQUIRED_COLUMNS
 
 

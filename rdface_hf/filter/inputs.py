@@ -21,8 +21,8 @@ from PIL import Image
 
 from .._errors import InputError
 from ..dataset.facade import RDFaceDataset, parse_fold
+from ..dataset.geometry import in_pixels
 from ..dataset.synthetic import SHARD_PREFIX, SyntheticSet
-from .shapes import in_pixels
 
 
 def fold_tag(fold: str) -> str:

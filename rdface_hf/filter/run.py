@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from .._errors import InputError
 from .._io import file_sha256
 from .._outputs import atomic_output_dir, note
+from ..dataset.geometry import has_face, in_pixels
 from ..dataset.landmarks import Landmarker, resolve_landmarker_model
 from ..dataset.synthetic import GENERATION_CONFIG, SyntheticSet
 from .config import FilterConfig, FilterResult
@@ -50,7 +51,6 @@ from .inputs import (
 from .report import histogram, per_condition, write_summary
 from .scores import LandmarkScorer, Paper5ptScorer
 from .select import select
-from .shapes import has_face, in_pixels
 from .write import write_scored_set
 
 
