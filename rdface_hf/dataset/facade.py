@@ -17,7 +17,12 @@ import numpy as np
 from huggingface_hub import DatasetCard, snapshot_download
 
 from .._errors import InputError
-from .build_files import CARD_FILE, HUB_FILES, SHARD_GLOB
+from .build_files import (
+    CARD_FILE,
+    HUB_FILES,
+    REPORT_FILE,  # noqa: F401  (re-exported for callers of the facade)
+    SHARD_GLOB,
+)
 from .build_files import CONFIG_FILE as BUILD_CONFIG_FILE
 from .geometry import NUM_LANDMARKS
 
