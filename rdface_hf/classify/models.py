@@ -12,11 +12,9 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
-import torch
 import transformers
-from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification
+from transformers import AutoConfig, AutoImageProcessor, AutoModelForImageClassification
 
 from .._errors import InputError
 from .config import IMAGENET_MEAN, IMAGENET_STD
@@ -86,44 +84,6 @@ def load_classifier(
         )
     model.config.id2label, model.config.label2id = labels["id2label"], labels["label2id"]
     return model
-
-
-@dataclass
-class Backbone:
-    """A frozen feature extractor: ``embed(pixel_values) -> (B, D)``."""
-
-    model: torch.nn.Module
-    how: str  # image_features | pooler (when the output has one) | no_pooler
-
-    @torch.inference_mode()
-    def embed(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        if self.how == "image_features":
-            out = self.model.get_image_features(pixel_values=pixel_values)
-            return (out if torch.is_tensor(out) else out.pooler_output).flatten(1).float()
-        out = self.model(pixel_values=pixel_values)
-        pooled = getattr(out, "pooler_output", None)
-        if self.how == "pooler" and pooled is not None:
-            return pooled.flatten(1).float()
-        hidden = out.last_hidden_state
-        return (hidden.flatten(2).mean(-1) if hidden.ndim == 4 else hidden[:, 0]).float()
-
-
-def load_backbone(model_id: str, *, revision: str | None = None, token: str | bool | None = None) -> Backbone:
-    """The checkpoint's base model, frozen, in eval mode, and how to read an embedding from it.
-
-    CLIP-like models give their image embedding; others their pooled output, unless the
-    pooler's weights are not in the checkpoint (a fine-tuned ViT classifier): then the first
-    token (ViT's CLS) or, for feature maps, the spatial mean.
-    """
-    with model_errors(model_id, token), quiet_loading():
-        model, info = AutoModel.from_pretrained(
-            model_id, revision=revision, token=token, output_loading_info=True, use_safetensors=True
-        )
-    model.eval().requires_grad_(False)
-    if hasattr(model, "get_image_features"):
-        return Backbone(model, "image_features")
-    fresh_pooler = any("pooler" in k for k in info.get("missing_keys", ()))
-    return Backbone(model, "no_pooler" if fresh_pooler else "pooler")
 
 
 def _size_of(processor, config) -> int | None:

@@ -2,7 +2,7 @@
 ``train-classifier``.
 
 Features are frozen: a backbone's image embeddings (any checkpoint, see
-:func:`~.models.load_backbone`), the Procrustes-aligned MediaPipe landmarks of the build
+:func:`~rdface_hf.dataset.backbone.load_backbone`), the Procrustes-aligned MediaPipe landmarks of the build
 (``--model landmarks``) or dlib's face-identity embeddings (``--model face-identity``).
 Per fold, two methods are fitted on the training split alone:
 

@@ -14,11 +14,11 @@ from jinja2 import Template
 
 from .._version import __version__
 from . import splits
+from .build_files import AGREEMENT_FILE
 from .columns import describe as describe_column
 
 DEFAULT_REPO_ID = "ORG/rdface"
 LICENSE_NAME = "rdface-data-use-agreement"
-AGREEMENT_FILE = "DATA_USE_AGREEMENT.md"  # written into the dataset folder; the card's license_link
 
 GATED_PROMPT = (
     "RDFace contains photographs of children with rare genetic conditions. Access is granted "

@@ -17,15 +17,16 @@ import numpy as np
 from huggingface_hub import DatasetCard, snapshot_download
 
 from .._errors import InputError
+from .build_files import (
+    CARD_FILE,
+    HUB_FILES,
+    REPORT_FILE,  # noqa: F401  (re-exported for callers of the facade)
+    SHARD_GLOB,
+)
+from .build_files import CONFIG_FILE as BUILD_CONFIG_FILE
 from .folds import ALL_TRAINING, fold_problem
-from .landmarks import NUM_LANDMARKS
+from .geometry import NUM_LANDMARKS
 
-CARD_FILE = "README.md"
-REPORT_FILE = "validation_report.csv"
-BUILD_CONFIG_FILE = "build_config.json"
-SHARD_GLOB = "data/*.parquet"
-# What a dataset repo holds (and what `rdface publish` uploads).
-HUB_FILES = (CARD_FILE, SHARD_GLOB, REPORT_FILE, BUILD_CONFIG_FILE, "DATA_USE_AGREEMENT.md")
 SPLITS = ("train", "validation", "test")
 
 

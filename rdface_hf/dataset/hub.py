@@ -17,9 +17,10 @@ from huggingface_hub import DatasetCard, HfApi
 
 from .._config import is_hub_repo_id
 from .._errors import InputError, RDFaceError
+from .build_files import CARD_FILE, HUB_FILES, REPORT_FILE, SHARD_GLOB
 from .card import DEFAULT_REPO_ID
 from .config import PublishConfig  # noqa: F401 - its old home
-from .facade import CARD_FILE, HUB_FILES, REPORT_FILE, read_card_configs
+from .facade import read_card_configs
 
 REQUIRED_FILES = (CARD_FILE, REPORT_FILE)
 
@@ -33,8 +34,8 @@ def check_build_folder(folder: str | os.PathLike) -> Path:
     if not folder.is_dir():
         raise InputError(f"no such folder: {folder}")
     missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
-    if missing or not list((folder / "data").glob("*.parquet")):
-        raise InputError(f"{folder} is not a complete RDFace build (missing {missing or ['data/*.parquet']})")
+    if missing or not list(folder.glob(SHARD_GLOB)):
+        raise InputError(f"{folder} is not a complete RDFace build (missing {missing or [SHARD_GLOB]})")
     if not read_card_configs(folder):
         raise InputError(f"{folder}/README.md declares no configs")
     if _rows(folder) == 0:

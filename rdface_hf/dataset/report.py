@@ -15,7 +15,6 @@ from .checks import ACCEPTED, REJECTED, RowResult
 from .files import Entry
 from .release import RawRelease
 
-REPORT_NAME = "validation_report.csv"
 REPORT_COLUMNS = ("image_name", "disease_abbr", "status", "reason", "row", "image_id", "line")
 
 

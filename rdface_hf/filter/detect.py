@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 
 from .._errors import InputError
-from ..dataset.landmarks import NUM_LANDMARKS, Landmarker, detect_landmarks, resolve_landmarker_model
+from ..dataset.geometry import NUM_LANDMARKS
+from ..dataset.landmarks import Landmarker, detect_landmarks, resolve_landmarker_model
 from .cache import LandmarkCache
 
 CHUNK = 512  # images decoded at a time (bounded memory for large sets)

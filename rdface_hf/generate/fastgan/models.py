@@ -44,7 +44,7 @@ from .layers import (
     up_block_comp,
 )
 
-NUM_LANDMARKS = 478  # MediaPipe's face mesh (rdface_hf.dataset.landmarks); not imported: keeps this module light
+NUM_LANDMARKS = 478  # MediaPipe's face mesh (rdface_hf.dataset.geometry); not imported: keeps this module light
 HUB_KWARGS = dict(
     library_name="rdface_hf",
     license="other",

@@ -89,7 +89,7 @@ def test_mixed_batches_match_hot_swapping(generated, trained, tmp_path):
 
 
 def test_nsfw_flagged_outputs_are_dropped_and_counted(trained, tmp_path, capsys):
-    from rdface_hf.generate.lora.testing import tiny_safety_checker
+    from tests.generate.lora.tiny_pipelines import tiny_safety_checker
 
     checker, extractor = tiny_safety_checker()
     checker.concept_embeds_weights.data.fill_(-10.0)  # every image is flagged
