@@ -17,6 +17,7 @@ import numpy as np
 from huggingface_hub import DatasetCard, snapshot_download
 
 from .._errors import InputError
+from .files import refuse_special
 from .landmarks import NUM_LANDMARKS
 
 CARD_FILE = "README.md"
@@ -152,6 +153,7 @@ class RDFaceDataset:
             path = Path(snapshot(self.source, revision=revision, token=token))
         if not (path / CARD_FILE).is_file():
             raise InputError(f"{path_or_repo_id} is not an RDFace build (no {CARD_FILE}); run 'rdface build' first")
+        refuse_special([path / CARD_FILE, *path.glob(SHARD_GLOB)], str(path_or_repo_id))
         self.root = path
         self.configs = read_card_configs(path)
         if not self.configs:

@@ -42,6 +42,7 @@ from PIL import Image
 
 from .._errors import InputError
 from .._io import atomic_write_bytes, atomic_write_text
+from .files import refuse_special
 from .images import encode_png
 
 GENERATORS = ("lora", "fastgan", "morph", "simulate")
@@ -218,6 +219,7 @@ class SyntheticSet:
             raise InputError(f"no such synthetic set folder: {self.path}")
         if not list(self.path.glob(SHARD_PREFIX + "*.parquet")):
             raise InputError(f"{self.path} holds no synthetic images (no {SHARD_PREFIX}*.parquet)")
+        refuse_special(self.path.glob(SHARD_PREFIX + "*.parquet"), str(self.path))
         missing = [c for c in COLUMNS if c not in self.features]
         if missing:
             raise InputError(f"{self.path} is not a synthetic set: missing columns {missing}")
