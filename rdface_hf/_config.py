@@ -71,6 +71,9 @@ class ConfigError(InputError):
         super().__init__(f"{field} {message}")
 
 
+MAX_SEED = 2**63 - 1
+
+
 def require(condition: bool, field: str, message: str) -> None:
     """Raise :class:`ConfigError` for ``field`` unless ``condition``."""
     if not condition:
@@ -107,6 +110,14 @@ class StageConfig:
     private: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # seeds go to int64 columns and generators: 0 .. 2**63 - 1
+            value = getattr(self, f.name)
+            if (
+                (f.name == "seed" or f.name.endswith("_seed"))
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
+                require(0 <= value <= MAX_SEED, f.name, f"must be in 0..2**63-1, got {str(value)[:30]}")
         self.validate()
 
     def validate(self) -> None:  # pragma: no cover - overridden

@@ -19,3 +19,11 @@ def test_the_cli_prints_one_short_line(tmp_path, capsys):
     assert main(["filter", "--dataset", huge, "--synthetic", huge, "--output-dir", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and len(err) <= MAX_ERROR_CHARS + 1, err
+
+
+def test_seeds_beyond_int64_are_one_line(tmp_path, capsys):
+    for seed in (str(2**63), str(10**40), "-1"):
+        code = main(["simulate", str(tmp_path / "o"), "--seed", seed])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and "seed" in err[0] and "2**63-1" in err[0], err
+        assert not (tmp_path / "o").exists()
