@@ -87,6 +87,7 @@ def open_source(config: ReportConfig) -> Source:
         abbreviations = rd.abbreviations if rd is not None else [""] * len(names)
         digest = _synthetic_digest(synthetic)
         kind = "synthetic"
+        _check_labels(rows["condition"], len(names), str(synthetic.path))
     else:
         missing = [c for c in REAL_COLUMNS if c not in rd.features]
         if missing:
@@ -102,6 +103,16 @@ def open_source(config: ReportConfig) -> Source:
     if len(rows) == 0:
         raise InputError("no images to report on (empty split or no image of these conditions)")
     return Source(rows, names, abbreviations, kind, digest, dataset=rd)
+
+
+def _check_labels(labels: list, num_classes: int, where: str) -> None:
+    """Every ``condition`` a class index of the set's ClassLabel (one line otherwise)."""
+    bad = [i for i, c in enumerate(labels) if not isinstance(c, int) or not 0 <= c < num_classes]
+    if bad:
+        raise InputError(
+            f"{where}: {len(bad)} row(s) have an unknown condition (e.g. row {bad[0]}: {str(labels[bad[0]])[:20]}; "
+            f"the set has {num_classes} conditions)"
+        )
 
 
 def _synthetic_digest(synthetic: SyntheticSet) -> str:
