@@ -296,6 +296,10 @@ class RDFaceDataset:
     def landmarks(self, split: str | datasets.Dataset, fold: int | None = None) -> np.ndarray:
         """(N, 478, 3) float32 landmarks of a split, NaN rows where no face was found."""
         ds = self._as_split(split, fold)
+        if "landmarks" not in ds.column_names:
+            raise InputError(
+                f"{self.source} has no landmarks (built with --no-landmarks); rebuild it with landmarks for this"
+            )
         out = np.full((len(ds), NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
         for i, points in enumerate(ds.select_columns(["landmarks"]).with_format("numpy")["landmarks"]):
             if points is not None and np.size(points):
