@@ -41,6 +41,7 @@ from .inputs import (
     set_digest,
     training_split,
 )
+from .near_copy import merge_near_copies
 from .write import card_for, finish, output_features, source_name
 
 MERGE_COLUMN = "is_synthetic"
@@ -102,6 +103,16 @@ def _real_rows(train: TrainingSplit, names: list[str]):
         yield row
 
 
+def _guard_note(guard: dict | None) -> str:
+    if guard is None:
+        return " Near copies of real training faces were not checked (the face model is not installed)."
+    allowed = " (merged with --allow-near-copies)" if guard["near_copies"] else ""
+    return (
+        f" Near-copy check ({guard['source']}): {guard['near_copies']} synthetic image(s) are near copies of real "
+        f"training faces{allowed}."
+    )
+
+
 def merge(config: MergeConfig) -> MergeResult:
     """Write the merged set (see the module docstring)."""
     SyntheticSet(config.synthetic)  # a bad set is refused before the dataset loads
@@ -130,6 +141,7 @@ def merge(config: MergeConfig) -> MergeResult:
             "training split (parent_ids: validation or test images); they cannot train this fold"
         )
     chosen, _ = clean_table(chosen, dataset, config.fold, str(config.synthetic))  # no held-out image, no metadata
+    guard = merge_near_copies(chosen, train, config.allow_near_copies, config.synthetic)
     features = output_features(synthetic, [], extra_last={MERGE_COLUMN: datasets.Value("bool")})
     inputs = [p for p in (config.dataset, config.synthetic) if Path(p).exists()]
     with atomic_output_dir(config.output_dir, owner=MergeConfig.owner(), overwrite=config.overwrite,
@@ -147,7 +159,7 @@ def merge(config: MergeConfig) -> MergeResult:
             f"Fold `{config.fold}` of `{source_name(dataset)}`: its {len(train.labels)} real training images "
             f"(`is_synthetic` False) and {chosen.num_rows} kept synthetic images (`is_synthetic` True), for "
             "`rdface train-classifier --extra-train`. Validation and test images are not here. The real rows are the "
-            "dataset's own (gated) images: keep this set under the dataset's access terms."
+            "dataset's own (gated) images: keep this set under the dataset's access terms." + _guard_note(guard)
         )
         title = "Real training split + filtered synthetic faces"
         finish(writer, card_for(title, description, chosen, dataset, tags=("merged",), gated=True))
@@ -156,7 +168,7 @@ def merge(config: MergeConfig) -> MergeResult:
         config.save(
             tmp / config.config_file(), dataset=source_name(dataset), training_fold=fold_tag(config.fold),
             training_split_digest=train.digest(), real_images=len(train.labels), synthetic_images=chosen.num_rows,
-            synthetic_digest=set_digest(synthetic.path),
+            synthetic_digest=set_digest(synthetic.path), near_copy_guard=guard,
         )  # fmt: skip
     return MergeResult(out=Path(config.output_dir).absolute(), fold=str(config.fold), real=len(train.labels),
                        synthetic=chosen.num_rows, skipped_synthetic=int((~kept).sum()))  # fmt: skip
