@@ -82,6 +82,9 @@ class ConfigError(InputError):
         super().__init__(f"{field} {message}")
 
 
+MAX_SEED = 2**63 - 1
+
+
 def require(condition: bool, field: str, message: str) -> None:
     """Raise :class:`ConfigError` for ``field`` unless ``condition``."""
     if not condition:
@@ -127,6 +130,14 @@ class StageConfig:
             raise ConfigError(exc.field, exc.message) from None
         for name, value in checked.items():
             object.__setattr__(self, name, value)
+        for f in dataclasses.fields(self):  # seeds go to int64 columns and generators: 0 .. 2**63 - 1
+            value = getattr(self, f.name)
+            if (
+                (f.name == "seed" or f.name.endswith("_seed"))
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
+                require(0 <= value <= MAX_SEED, f.name, f"must be in 0..2**63-1, got {str(value)[:30]}")
         self.validate()
 
     def validate(self) -> None:  # pragma: no cover - overridden

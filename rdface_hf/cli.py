@@ -29,7 +29,7 @@ from ._argparse import (
     flag_message,
 )
 from ._config import ConfigError
-from ._errors import RDFaceError
+from ._errors import RDFaceError, one_line
 from ._version import __version__
 
 # Every command, in the order `rdface --help` lists them (the pipeline's order): name -> (module, one-line help).
@@ -144,10 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = command(args.command)
         return int(module.run(config_from_namespace(module.CONFIG, args)) or 0)
     except ConfigError as exc:  # names the field: say the flag
-        print(f"rdface {name}: error: {flag_message(command(name).CONFIG, exc)}", file=sys.stderr)
+        print(one_line(f"rdface {name}: error: {flag_message(command(name).CONFIG, exc)}"), file=sys.stderr)
         return 2
     except RDFaceError as exc:
-        print(f"rdface {name or 'error'}: error: {exc}", file=sys.stderr)
+        print(one_line(f"rdface {name or 'error'}: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"rdface {name}: interrupted", file=sys.stderr)

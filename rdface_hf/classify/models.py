@@ -12,6 +12,8 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import transformers
 from transformers import AutoConfig, AutoImageProcessor, AutoModelForImageClassification
@@ -123,6 +125,20 @@ def _stats_of(processor, config) -> tuple[list[float], list[float]] | None:
     return None
 
 
+def _check_fits(model_id: str, config, size: int) -> None:
+    """A patch model (ViT and kin) has position embeddings for one input size: another is refused
+    here, in one line, instead of failing inside the first forward pass."""
+    vision = getattr(config, "vision_config", None) or config
+    fixed, patch = getattr(vision, "image_size", None), getattr(vision, "patch_size", None)
+    if isinstance(fixed, (list, tuple)):
+        fixed = fixed[0]
+    if isinstance(fixed, int) and patch and size != fixed:
+        raise InputError(
+            f"--image-size {size} does not fit {Path(str(model_id)).name}: it takes {fixed}x{fixed} images "
+            "(its position embeddings are for that size); leave --image-size out"
+        )
+
+
 def preprocessing(
     model_id: str, *, image_size: int | None, normalization: str, revision=None, token=None
 ) -> tuple[int, list[float], list[float]]:
@@ -135,6 +151,7 @@ def preprocessing(
     except Exception:  # no preprocessor_config.json: the config and defaults decide
         processor = None
     size = image_size or _size_of(processor, config) or DEFAULT_SIZE
+    _check_fits(model_id, config, int(size))
     stats = _stats_of(processor, config) if normalization == "model" else None
     mean, std = stats or (list(IMAGENET_MEAN), list(IMAGENET_STD))
     return int(size), mean, std

@@ -26,6 +26,7 @@ from .build_files import (
 from .build_files import CONFIG_FILE as BUILD_CONFIG_FILE
 from .folds import ALL_TRAINING, fold_problem
 from .geometry import NUM_LANDMARKS
+from .files import refuse_special
 
 SPLITS = ("train", "validation", "test")
 
@@ -155,6 +156,7 @@ class RDFaceDataset:
             path = Path(snapshot(self.source, revision=revision, token=token))
         if not (path / CARD_FILE).is_file():
             raise InputError(f"{path_or_repo_id} is not an RDFace build (no {CARD_FILE}); run 'rdface build' first")
+        refuse_special([path / CARD_FILE, *path.glob(SHARD_GLOB)], str(path_or_repo_id))
         self.root = path
         self.configs = read_card_configs(path)
         if not self.configs:
@@ -297,6 +299,10 @@ class RDFaceDataset:
     def landmarks(self, split: str | datasets.Dataset, fold: int | None = None) -> np.ndarray:
         """(N, 478, 3) float32 landmarks of a split, NaN rows where no face was found."""
         ds = self._as_split(split, fold)
+        if "landmarks" not in ds.column_names:
+            raise InputError(
+                f"{self.source} has no landmarks (built with --no-landmarks); rebuild it with landmarks for this"
+            )
         out = np.full((len(ds), NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
         for i, points in enumerate(ds.select_columns(["landmarks"]).with_format("numpy")["landmarks"]):
             if points is not None and np.size(points):

@@ -45,6 +45,7 @@ from .._errors import InputError
 from .._io import atomic_write_bytes, atomic_write_text
 from .._sheets import Row, write_sheets
 from .card import gated_card_fields, unique_tags
+from .files import refuse_special
 from .images import encode_png
 
 GENERATORS = ("lora", "fastgan", "morph", "simulate")
@@ -253,6 +254,7 @@ class SyntheticSet:
             raise InputError(f"no such synthetic set folder: {self.path}")
         if not list(self.path.glob(SHARD_PREFIX + "*.parquet")):
             raise InputError(f"{self.path} holds no synthetic images (no {SHARD_PREFIX}*.parquet)")
+        refuse_special(self.path.glob(SHARD_PREFIX + "*.parquet"), str(self.path))
         missing = [c for c in COLUMNS if c not in self.features]
         if missing:
             raise InputError(f"{self.path} is not a synthetic set: missing columns {missing}")

@@ -120,6 +120,14 @@ def test_config_file_reruns_and_other_settings_are_refused(colour_dataset, tmp_p
     assert len(err) == 1 and "--epochs" in err[0] and "--overwrite" in err[0]
 
 
+def test_an_image_size_the_model_cannot_take_is_one_line(colour_dataset, tmp_path, train_args, capsys):
+    """The tiny ViT has position embeddings for 32x32 inputs."""
+    assert main(train_args(colour_dataset, tmp_path / "out", "--fold", "0", "--image-size", "48")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--image-size 48 does not fit" in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
 def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
     make_colour_dataset, tmp_path, train_args, capsys, user_file_survives, input_change_refused
 ):

@@ -41,7 +41,8 @@ def test_a_synthetic_set_with_provenance(generated, trained, assert_picture):
         abbr = index["abbreviations"][row["condition"]]
         record = index["adapters"][abbr]
         params = json.loads(row["params"])
-        assert row["generator"] == "lora" and row["source"] == f"{trained.resolve()}/{abbr}@local"
+        assert row["generator"] == "lora" and row["source"] == f"{trained.resolve().name}/{abbr}@local"
+        assert str(trained.resolve().parents[1]) not in row["source"] + row["params"], "no local path in a column"
         assert row["prompt"] == f"photo of a {abbr} child" and row["trained_on"] == "fold_0"
         assert row["parent_ids"] == record["image_ids"]
         assert params["steps"] == 2 and params["guidance"] == 7.5 and params["adapter"] == abbr
