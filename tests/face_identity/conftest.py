@@ -7,6 +7,7 @@ pixels of its test split, so a test can show that nothing a leak-free stage writ
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 from pathlib import Path
@@ -92,4 +93,11 @@ def poisoned_build(sim_build, distinct_faces, tmp_path_factory) -> Path:
     index = table.schema.get_field_index("image")
     table = table.set_column(index, table.schema.field(index), pa.array(images, type=table.schema.field(index).type))
     pq.write_table(table, shard)
+    # datasets caches a local build by its file names: a new content hash in the name, as the builder does
+    digest = hashlib.sha256(shard.read_bytes()).hexdigest()[:8]
+    renamed = shard.with_name(f"test-{digest}.parquet")
+    shard.rename(renamed)
+    card = out / "README.md"
+    card.write_text(card.read_text(encoding="utf-8").replace(shard.name, renamed.name), encoding="utf-8")
+    assert renamed.name in card.read_text(encoding="utf-8")
     return out
