@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from .._config import StageConfig, is_hub_repo_id, option, require
-from .._outputs import Owner
+from .._tracking import REPORT_TO_HELP, RUN_NAME_HELP
 
 DEFAULT_MODEL = "google/vit-base-patch16-224-in21k"
 TOP_K = (1, 5, 10, 30)
@@ -56,11 +56,7 @@ class ClassifyCommon(StageConfig):
     token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
 
     # What a run writes in O (anything else there stops --overwrite from replacing the folder).
-    output_files: ClassVar[tuple[str, ...]] = ("fold_*", "summary.json", "summary.md", ".*.tmp")
-
-    @classmethod
-    def owner(cls) -> Owner:
-        return Owner(cls.config_file(), (cls.stage, cls.__name__), files=cls.output_files)
+    output_files: ClassVar[tuple[str, ...]] = ("fold_*", "summary.json", "summary.md")
 
     def validate(self) -> None:
         require(bool(str(self.dataset or "").strip()), "dataset", "must name a build folder or a Hub dataset id")
@@ -98,6 +94,9 @@ class TrainClassifierConfig(ClassifyCommon):
     extra_train: str | None = option(
         None, help="a synthetic set folder (or 'rdface merge' output) added to training only", metavar="SYNTHETIC_SET"
     )
+    allow_validation_overlap: bool = option(
+        False, help="--extra-train may hold images from generators that saw a trained fold's validation images"
+    )
     label_smoothing: float = option(0.0, help="cross-entropy label smoothing (paper: none)")
     gradient_accumulation_steps: int = option(1, help="steps whose gradients add up before each optimiser step")
     mixed_precision: Literal["no", "fp16", "bf16"] | None = option(
@@ -113,6 +112,10 @@ class TrainClassifierConfig(ClassifyCommon):
     push_to_hub: str | None = option(
         None, help="ORG/NAME: push the model (the best fold on validation), card and results, private", run_only=True
     )
+    report_to: Literal["none", "tensorboard", "wandb", "trackio", "all"] = option(
+        "none", help=REPORT_TO_HELP, run_only=True
+    )
+    run_name: str | None = option(None, help=RUN_NAME_HELP, run_only=True)
 
     def validate(self) -> None:
         super().validate()
@@ -167,10 +170,18 @@ class ProbeConfig(ClassifyCommon):
         "model", help="model: the checkpoint's own processor (right for frozen features); imagenet: ImageNet statistics"
     )
     batch_size: int = option(64, help="images per embedding step", run_only=True)
+    extra_train: str | None = option(
+        None,
+        help="a filtered or merged synthetic set added to training only (landmarks: needs its 'landmarks' column)",
+        metavar="SYNTHETIC_SET",
+    )
+    synthetic_only: bool = option(False, help="train on the --extra-train images alone (validation and test stay real)")
 
     def validate(self) -> None:
         super().validate()
         require(_repo_or_path(self.model), "model", "must be 'landmarks' or name a checkpoint or folder")
+        require(_repo_or_path(self.extra_train), "extra_train", "must name a synthetic set folder")
+        require(not self.synthetic_only or self.extra_train is not None, "synthetic_only", "needs --extra-train")
         methods = [m.strip() for m in str(self.methods).split(",") if m.strip()]
         unknown = [m for m in methods if m not in PROBE_METHODS]
         require(bool(methods) and not unknown, "methods", f"must be a comma-separated subset of {PROBE_METHODS}")

@@ -31,8 +31,9 @@ from sklearn.preprocessing import StandardScaler
 from .._errors import InputError
 from .._outputs import atomic_output_dir
 from .._results import StageResult
+from ..metrics.top_k_accuracy.maths import true_class_rank
 from .config import ProbeConfig
-from .data import FoldData, fold_data, open_dataset, resolve_folds
+from .data import IMAGE_COLUMNS, ExtraTrain, FoldData, Split, fold_data, open_dataset, resolve_folds
 from .features import EmbeddingFeatures, IdentityFeatures, LandmarkFeatures
 from .models import silence_library_logs
 from .outputs import dataset_record, public_config, write_results, write_summary
@@ -139,8 +140,14 @@ def _method_scores(method: str, feats: dict, labels: dict, config: ProbeConfig, 
 
 def _fold_results(config: ProbeConfig, features, data: FoldData, dataset, num_classes: int) -> dict[str, Any]:
     splits = {"train": data.train, "validation": data.validation, "test": data.test}
+    if data.extra is not None:  # synthetic rows: training only (alone with --synthetic-only)
+        splits.update({"train": data.extra} if config.synthetic_only else {"extra": data.extra})
     feats = features.fit_transform(splits)  # fitted on the training split only
     labels = {name: split.labels for name, split in splits.items()}
+    if "extra" in feats:
+        (x, p), (ex, ep) = feats.pop("train"), feats.pop("extra")
+        feats["train"] = (np.concatenate([x, ex]), np.concatenate([p, ep]))
+        labels["train"] = np.concatenate([labels["train"], labels.pop("extra")])
     if len(feats["train"][0]) == 0 or len(np.unique(labels["train"][feats["train"][1]])) < 2:
         raise InputError(f"fold {data.fold}: the probe needs training features of at least two conditions")
     methods = {}
@@ -153,9 +160,11 @@ def _fold_results(config: ProbeConfig, features, data: FoldData, dataset, num_cl
                 **split_scores(scores["test"], labels["test"]),
                 "per_condition": per_condition(scores["test"], labels["test"], dataset.class_names),
             },
+            # per test image (split order): the true condition's rank, for paired bootstraps over test images
+            "test_true_rank": true_class_rank(scores["test"], labels["test"]).tolist(),
             **fitted,
         }
-    no_feature = {name: int((~feats[name][1]).sum()) for name in splits}
+    no_feature = {name: int((~feats[name][1]).sum()) for name in feats}
     return {
         "fold": data.fold,
         "model": config.model,
@@ -174,6 +183,16 @@ def _features(config: ProbeConfig, dataset):
     return EmbeddingFeatures(config)
 
 
+def _extra_train(config: ProbeConfig, dataset, folds: list[int]) -> ExtraTrain | None:
+    """``--extra-train``: its kept synthetic rows (checked against the test split by :class:`ExtraTrain`)."""
+    if config.extra_train is None:
+        return None
+    extra = ExtraTrain(config.extra_train, dataset, folds)
+    if config.is_landmarks and "landmarks" not in extra.rows.column_names:
+        raise InputError(f"--extra-train {config.extra_train}: the landmarks probe needs a filtered or merged set")
+    return extra
+
+
 def run_probe(config: ProbeConfig) -> ProbeResult:
     """Every fold of ``config.fold``: ``O/fold_K/results.json``, ``O/summary.json``, ``O/summary.md``."""
     start = time.perf_counter()
@@ -182,14 +201,17 @@ def run_probe(config: ProbeConfig) -> ProbeResult:
         datasets.disable_progress_bars()
     dataset = open_dataset(config.dataset, revision=config.dataset_revision, token=config.token)
     folds = resolve_folds(dataset, config.fold)
+    extra = _extra_train(config, dataset, folds)
     features = _features(config, dataset)
-    inputs = [p for p in (config.dataset, config.model) if p and Path(p).exists()]
+    inputs = [p for p in (config.dataset, config.model, config.extra_train) if p and Path(p).exists()]
     results: dict[int, dict] = {}
     with atomic_output_dir(config.output_dir, owner=config.owner(), overwrite=config.overwrite, inputs=inputs) as tmp:
         config.save(tmp / config.config_file(), dataset_digest=dataset.digest)
         about = {"dataset": dataset_record(dataset), "config": public_config(config)}
         for fold in folds:
             data = fold_data(dataset, fold, shots=config.shots, seed=config.seed)
+            if extra is not None:
+                data.extra = Split(extra.rows.select_columns(IMAGE_COLUMNS + (["landmarks"] * config.is_landmarks)))
             results[fold] = {**_fold_results(config, features, data, dataset, dataset.num_classes), **about}
             write_results(tmp / f"fold_{fold}", results[fold])
         label = (

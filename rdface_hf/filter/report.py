@@ -1,4 +1,5 @@
-"""The filter's per-condition summary (JSON, CSV, Markdown) and its score histogram (PNG)."""
+"""The filter's per-condition summary (JSON, CSV, Markdown), its score histogram and
+``kept_rejected.png`` (the images to look at: best kept and worst rejected per condition)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import numpy as np
 
 from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from .._outputs import note
+from .._sheets import Row, write_sheets
 
 SUMMARY_FIELDS = ("condition", "abbr", "images", "no_face", "no_prototype", "scored", "kept", "rejected",
                   "near_copy", "score_min_kept", "score_median", "score_max")  # fmt: skip
+KEPT_REJECTED_IMAGES = 4  # images per side and condition in kept_rejected.png
 
 
 def _stat(values: np.ndarray, fn) -> float | None:
@@ -116,3 +119,27 @@ def histogram(path: Path, scores: np.ndarray, kept: np.ndarray, *, score_name: s
     fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def _caption(score: float, face: bool) -> str:
+    return f"{score:.3f}" if not np.isnan(score) else ("no face" if not face else "no prototype")
+
+
+def kept_rejected(
+    path: Path, images: list, labels: np.ndarray, scores: np.ndarray, kept: np.ndarray, face: np.ndarray,
+    abbrs: list[str], per_side: int = KEPT_REJECTED_IMAGES,
+) -> list[Path]:  # fmt: skip
+    """``kept_rejected.png`` (paged by 16 conditions): per condition, the highest-scoring kept
+    images, then the lowest-scoring rejected ones (unscored last), each with its score."""
+    rows = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        best = [i for i in idx[np.argsort(-scores[idx], kind="stable")] if kept[i]][:per_side]
+        order = np.argsort(np.where(np.isnan(scores[idx]), np.inf, scores[idx]), kind="stable")
+        worst = [i for i in idx[order] if not kept[i]][:per_side]
+        cells = [images[i] for i in best] + [None] * (per_side - len(best) + 1) + [images[i] for i in worst]
+        captions = [_caption(scores[i], face[i]) for i in best] + [""] * (per_side - len(best) + 1)
+        captions += [_caption(scores[i], face[i]) for i in worst]
+        rows.append(Row(abbrs[c] if c < len(abbrs) else str(c), cells, captions))
+    header = [(0, "kept: highest scores"), (per_side + 1, "rejected: lowest scores")]
+    return write_sheets(path, rows, header=header)

@@ -17,6 +17,7 @@ Output folder::
     filter_config.json       this run's settings and provenance (dataset digest of the training split)
     filter_summary.json/.csv/.md   counts and score quantiles per condition
     score_histogram.png      scores of kept and rejected images
+    kept_rejected.png        per condition: the best kept and worst rejected images, with scores
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .config import FilterConfig, FilterResult
 from .detect import Detected, synthetic_landmarks
 from .inputs import (
     TrainingSplit,
+    clean_table,
     content_keys,
     foreign_parents,
     leaky_rows,
@@ -48,7 +50,7 @@ from .inputs import (
     training_split,
 )
 from .near_copy import guard_columns, guard_wanted, run_guard
-from .report import histogram, per_condition, write_summary
+from .report import histogram, kept_rejected, per_condition, write_summary
 from .scores import LandmarkScorer, Paper5ptScorer
 from .select import select
 from .shapes import has_face, in_pixels
@@ -121,7 +123,8 @@ def _check_provenance(synthetic: SyntheticSet, table, config: FilterConfig, trai
             "training split (parent_ids); 'rdface merge' will refuse them for this fold"
         )
     trained_on = table.column("trained_on").to_pylist()
-    leaks = leaky_rows(trained_on, table.column("generator").to_pylist(), config.fold)
+    generators = table.column("generator").to_pylist()
+    leaks = leaky_rows(trained_on, generators, config.fold, train.dataset.num_folds, str(synthetic.path))
     if leaks:
         shown = ", ".join(f"{n} trained on {tag}" for tag, n in sorted(leaks.items()))
         note(
@@ -139,10 +142,10 @@ def filter_synthetic(config: FilterConfig, *, landmarker: Landmarker | None = No
         train = training_split(dataset, config.fold)
         synthetic = open_synthetic(config.synthetic, dataset.class_names)
     table = read_rows(synthetic)
-    images = table.column("image").to_pylist()
     labels = read_labels(table, len(dataset.class_names), str(synthetic.path))
+    table, mismatched = clean_table(table, dataset, config.fold, str(synthetic.path))  # no held-out image, no metadata
+    images = table.column("image").to_pylist()
     keys = content_keys(images)
-    mismatched = sum(k != i for k, i in zip(keys, table.column("image_id").to_pylist()))
     _check_provenance(synthetic, table, config, train)
     inputs = [p for p in (config.dataset, config.synthetic) if Path(p).exists()]
     wanted = guard_wanted(config.reject_near_copies)
@@ -171,6 +174,7 @@ def filter_synthetic(config: FilterConfig, *, landmarker: Landmarker | None = No
             (tmp / GENERATION_CONFIG).write_bytes((synthetic.path / GENERATION_CONFIG).read_bytes())
         write_summary(tmp, overall, rows)
         _plot(tmp, config, scores["score"], kept, overall)
+        kept_rejected(tmp / "kept_rejected.png", images, labels, scores["score"], kept, face, dataset.abbreviations)
         provenance = _provenance(config, train, synthetic, landmarker)
         config.save(tmp / config.config_file(), **provenance, near_copy_guard=overall["near_copy_guard"])
     return FilterResult(
