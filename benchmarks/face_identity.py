@@ -104,7 +104,7 @@ def main() -> None:
     args = ap.parse_args()
     ds, embedder = RDFaceDataset(args.dataset), DlibEmbedder()
     cache = EmbeddingCache(tempfile.mkdtemp(prefix="face-bench-"), embedder.digest)
-    report: dict = {"speed": speed(ds, embedder, args.speed_images)}
+    report: dict = {"speed": speed(ds, embedder, args.speed_images) if args.speed_images else None}
     print(json.dumps(report), flush=True)
     train = ds.training_split("0").cast_column("image", datasets.Image(decode=False))
     refs = references(*(embed_rows(train, embedder, cache=cache, mirror=m)[0] for m in (False, True)))
