@@ -101,9 +101,10 @@ def main() -> None:
     ap.add_argument("--morphs", nargs="*", default=[], help="NAME=FOLDER of morph sets made from fold 0")
     ap.add_argument("--speed-images", type=int, default=100)
     ap.add_argument("--probe", action="store_true")
+    ap.add_argument("--cache", help="embedding cache folder (default: a fresh temporary one)")
     args = ap.parse_args()
     ds, embedder = RDFaceDataset(args.dataset), DlibEmbedder()
-    cache = EmbeddingCache(tempfile.mkdtemp(prefix="face-bench-"), embedder.digest)
+    cache = EmbeddingCache(args.cache or tempfile.mkdtemp(prefix="face-bench-"), embedder.digest)
     report: dict = {"speed": speed(ds, embedder, args.speed_images) if args.speed_images else None}
     print(json.dumps(report), flush=True)
     train = ds.training_split("0").cast_column("image", datasets.Image(decode=False))
