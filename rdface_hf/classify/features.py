@@ -47,14 +47,14 @@ class IdentityFeatures:
     an image without a usable face has none (scored with the training class frequencies)."""
 
     def __init__(self, embedder=None) -> None:
-        from ..dataset.identity import EmbeddingCache, default_embedder
+        from ..dataset.identity import EmbeddingCache, default_embedder  # dlib: only for --model face-identity
 
         self.embedder = embedder if embedder is not None else default_embedder()
         self.cache = EmbeddingCache(None, getattr(self.embedder, "digest", self.embedder.name))
         self.seen: dict[str, np.ndarray] = {}
 
     def fit_transform(self, splits: Mapping[str, Split]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        from ..dataset.identity import EMBEDDING_DIM, embed_rows
+        from ..dataset.identity import EMBEDDING_DIM, embed_rows  # dlib: only for --model face-identity
 
         out = {}
         for name, split in splits.items():

@@ -123,7 +123,7 @@ class DlibEmbedder:
 
     def __init__(self, model_path: str | os.PathLike | None = None) -> None:
         try:
-            import dlib
+            import dlib  # optional (rdface_hf[face]): the package works without it
         except ImportError:
             raise FaceModelError(f"face identity needs dlib: {INSTALL_HINT}") from None
         self.model_path = resolve_face_model(model_path)

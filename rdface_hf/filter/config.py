@@ -64,10 +64,11 @@ class FilterConfig(StageConfig):
     )
     embedding_revision: str | None = option(None, help="embedding: the model's revision (branch, tag or commit)")
     batch_size: int = option(32, help="embedding: images per forward pass", run_only=True)
-    reject_near_copies: bool | None = option(
-        None,
+    reject_near_copies: bool = option(
+        True,
         help="never keep a near copy of a training face (face-identity distance below --near-copy-threshold to "
-        "any of the fold's training images); default: on when the face model is installed (rdface_hf[face])",
+        "any of the fold's training images); runs when the face model is installed (rdface_hf[face]), a note "
+        "says when it is not",
     )
     near_copy_threshold: float | None = option(
         None,

@@ -61,14 +61,11 @@ class Guard:
         }
 
 
-def guard_wanted(requested: bool | None) -> bool:
-    """``None`` (the default): on when the face model is installed; ``True`` without it: one line."""
-    if requested is None:
-        if not face_model_available():
-            note(f"near-copy guard off: the face-recognition model is not installed ({INSTALL_HINT})")
-        return face_model_available()
+def guard_wanted(requested: bool) -> bool:
+    """On when asked for (the default) and the face model is installed; a note when it is not."""
     if requested and not face_model_available():
-        raise InputError(f"--reject-near-copies needs the face-recognition model: {INSTALL_HINT}")
+        note(f"near-copy guard off: the face-recognition model is not installed ({INSTALL_HINT})")
+        return False
     return bool(requested)
 
 

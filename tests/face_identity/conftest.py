@@ -7,6 +7,7 @@ pixels of its test split, so a test can show that nothing a leak-free stage writ
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 from pathlib import Path
@@ -55,6 +56,16 @@ def write_set(folder: Path, class_names, items) -> Path:
 def planted(sim_build, distinct_faces, tmp_path_factory):
     """A set of 3 exact + 2 flipped + 2 re-compressed copies of fold 0's training images, 1 exact
     copy of a test image, and 6 distinct real faces; returns (folder, kinds, copied ids)."""
+    return _planted(sim_build, distinct_faces, tmp_path_factory, with_test=True)
+
+
+@pytest.fixture(scope="session")
+def planted_train(sim_build, distinct_faces, tmp_path_factory):
+    """``planted`` without the test image's copy (the filter refuses held-out images outright)."""
+    return _planted(sim_build, distinct_faces, tmp_path_factory, with_test=False)
+
+
+def _planted(sim_build, distinct_faces, tmp_path_factory, with_test: bool):
     from rdface_hf.dataset import RDFaceDataset
 
     names = RDFaceDataset(sim_build).class_names
@@ -68,8 +79,9 @@ def planted(sim_build, distinct_faces, tmp_path_factory):
         px = px[:, ::-1] if make == "flip" else jpeg(px) if make == "jpeg" else px
         items.append((np.ascontiguousarray(px), row["condition"], kind))
         ids.append(row["image_id"])
-    items.append((pixels(test[0]["image"]), test[0]["condition"], "test_copy"))
-    ids.append(test[0]["image_id"])
+    if with_test:
+        items.append((pixels(test[0]["image"]), test[0]["condition"], "test_copy"))
+        ids.append(test[0]["image_id"])
     for k, face in enumerate(distinct_faces[:6]):
         items.append((face, k % len(names), "distinct"))
         ids.append(None)
@@ -92,4 +104,11 @@ def poisoned_build(sim_build, distinct_faces, tmp_path_factory) -> Path:
     index = table.schema.get_field_index("image")
     table = table.set_column(index, table.schema.field(index), pa.array(images, type=table.schema.field(index).type))
     pq.write_table(table, shard)
+    # datasets caches a local build by its file names: a new content hash in the name, as the builder does
+    digest = hashlib.sha256(shard.read_bytes()).hexdigest()[:8]
+    renamed = shard.with_name(f"test-{digest}.parquet")
+    shard.rename(renamed)
+    card = out / "README.md"
+    card.write_text(card.read_text(encoding="utf-8").replace(shard.name, renamed.name), encoding="utf-8")
+    assert renamed.name in card.read_text(encoding="utf-8")
     return out
