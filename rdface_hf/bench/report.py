@@ -143,11 +143,18 @@ def write_report(out: Path, *, study_text: str, table, pairs, units, states, fai
         parts.append(_figure("low_data", "low-data curves", _curve(table, units, "low_data", "real images per condition")))
     for fid, title, make in (("per_condition", "per-condition top-1 change", _per_condition),
                              ("histograms", "filter score histograms", _histograms)):  # fmt: skip
-        fig = make(units, states)
+        try:
+            fig = make(units, states)
+        except Exception as exc:  # noqa: BLE001 - a missing figure must not lose the tables
+            parts.append(f"<p id='{fid}'>{html.escape(title)}: unavailable ({html.escape(type(exc).__name__)})</p>")
+            continue
         if fig is not None:
             parts.append(_figure(fid, title, fig))
     if show_faces:
-        fig = _faces(units, states)
+        try:
+            fig = _faces(units, states)
+        except Exception:  # noqa: BLE001 - a missing contact sheet must not lose the tables
+            fig = None
         if fig is not None:
             parts.append(_figure("faces", "kept synthetic faces (first filter run)", fig))
     else:
