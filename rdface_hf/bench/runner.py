@@ -115,7 +115,7 @@ class Runner:
             state = {"status": "done", "digest": unit.digest, "error": None}
         except ConfigError as exc:
             state = {"status": "failed", "digest": unit.digest, "error": f"{exc.field} {exc.message}"}
-        except Exception as exc:  # noqa: BLE001 - one failed cell must not stop the others
+        except Exception as exc:
             state = {"status": "failed", "digest": unit.digest, "error": _error_line(exc)}
         end = time.perf_counter()
         state.update({"id": unit.id, "stage": unit.stage, "seconds": round(end - begin, 3)})

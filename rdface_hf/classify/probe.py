@@ -30,12 +30,12 @@ from sklearn.preprocessing import StandardScaler
 from .._errors import InputError
 from .._outputs import atomic_output_dir
 from .._results import StageResult
+from ..metrics.top_k_accuracy.maths import true_class_rank
 from .config import ProbeConfig
 from .data import IMAGE_COLUMNS, ExtraTrain, FoldData, Split, fold_data, open_dataset, resolve_folds
 from .features import EmbeddingFeatures, LandmarkFeatures
 from .models import silence_library_logs
 from .outputs import dataset_record, public_config, write_results, write_summary
-from ..metrics.top_k_accuracy.maths import true_class_rank
 from .scoring import per_condition, split_scores, summary_row
 
 METHOD_NAMES = {"centroid": "centroid (cosine)", "logistic": "logistic regression"}

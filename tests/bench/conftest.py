@@ -25,7 +25,7 @@ def _stub_probe(calls, fail_when):
         out.mkdir(parents=True, exist_ok=True)
         bonus = 0.1 if config.extra_train else 0.0
         ranks = [0, 1, 0, 3, 0, 0, 2, 0] if not config.extra_train else [0, 0, 0, 3, 0, 0, 2, 0]
-        test = {m: 0.5 + bonus for m in METRICS}
+        test = dict.fromkeys(METRICS, 0.5 + bonus)
         atomic_write_json(out / "results.json", {"methods": {"logistic": {"test": test, "test_true_rank": ranks}}})
         return None
 

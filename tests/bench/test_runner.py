@@ -17,7 +17,9 @@ from rdface_hf.bench.run import run_benchmark
 
 
 def _run(study, out, stages, **kw):
-    return run_benchmark(BenchmarkConfig(study=str(study), output_dir=str(out), bootstrap=200, **kw), stages, log=lambda m: None)
+    return run_benchmark(
+        BenchmarkConfig(study=str(study), output_dir=str(out), bootstrap=200, **kw), stages, log=lambda m: None
+    )
 
 
 def test_every_regime_resume_and_tables(tmp_path, write_study, stub_stages):
@@ -52,7 +54,7 @@ def test_every_regime_resume_and_tables(tmp_path, write_study, stub_stages):
 
 
 def test_failed_cell_skips_dependants_only(tmp_path, write_study, stub_stages):
-    stages, calls = stub_stages(fail_when=lambda c: c.shots == 1 and c.extra_train is None)
+    stages, _calls = stub_stages(fail_when=lambda c: c.shots == 1 and c.extra_train is None)
     out = tmp_path / "O"
     result = _run(write_study(), out, stages)
     assert len(result.failed) == 2 and all("low_data/shots_1/" in k for k in result.failed)
@@ -77,7 +79,7 @@ def test_two_runners_share_one_output(tmp_path, write_study, stub_stages):
     def go():
         try:
             _run(study, out, stages)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=go) for _ in range(2)]
