@@ -23,9 +23,11 @@ from pathlib import Path
 
 def tree_digest(root: Path, *, data_only: bool = False) -> str:
     """sha256 over every file's relative path and bytes; ``data_only`` leaves out the
-    saved configs (``*_config.json``) and the card (``README.md``), which record provenance."""
+    saved configs (``*_config.json``) and the card (``README.md``), which record provenance.
+    The output guard's manifest (``.rdface_manifest.json``: names and sizes of the files
+    below) is bookkeeping, left out so the digests stay comparable across versions."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".rdface_manifest.json"):
         if data_only and (path.name.endswith("_config.json") or path.name == "README.md"):
             continue
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")

@@ -29,12 +29,18 @@ import yaml
 from . import __version__
 from ._errors import InputError
 from ._io import atomic_write_json
-from ._outputs import Owner, resumable_output_dir
+from ._outputs import Owner, note, resumable_output_dir
+from ._owner import MANIFEST
 
 T = TypeVar("T", bound="StageConfig")
 
 # Keys a saved config carries besides its fields; ignored when it is read back.
 SAVED_EXTRAS = ("stage", "provenance")
+# Run-time switches: never saved in a config, never taken from a config file (a rerun from a
+# saved config must not delete what the first run made).
+RUN_TIME_SWITCHES = ("overwrite",)
+# Where a run writes is not what it makes: a moved output folder still resumes.
+WHERE_FIELDS = ("output_dir", "out")
 # Metadata keys of ours; the others (help, metavar, aliases, choices) go to argparse.
 OWN_METADATA = ("positional", "run_only")
 
@@ -105,6 +111,9 @@ class StageConfig:
     config_filename: ClassVar[str | None] = None
     # Fields that may hold local paths and are left out of a published config.
     private: ClassVar[tuple[str, ...]] = ()
+    # Glob patterns of what a resumable run writes in its folder: its own files while the run is
+    # unfinished (a finished run's manifest lists them exactly; see rdface_hf._owner).
+    output_files: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         self.validate()
@@ -119,7 +128,7 @@ class StageConfig:
     @classmethod
     def owner(cls) -> Owner:
         """How the command recognises an output folder it wrote: its saved config."""
-        return Owner(cls.config_file(), (cls.stage, cls.__name__))
+        return Owner(cls.config_file(), (cls.stage, cls.__name__), files=cls.output_files)
 
     @classmethod
     def run_only_fields(cls) -> tuple[str, ...]:
@@ -138,12 +147,13 @@ class StageConfig:
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the output (no run-only fields)."""
-        return {k: v for k, v in self.to_dict().items() if k not in self.run_only_fields()}
+        skip = (*self.run_only_fields(), *RUN_TIME_SWITCHES, *WHERE_FIELDS)
+        return {k: v for k, v in self.to_dict().items() if k not in skip}
 
     def save(self, path: str | os.PathLike, **provenance: Any) -> Path:
         """Write ``<stage>_config.json``: the fields (less ``private`` ones),
         the stage name and ``provenance`` (package version, input digests)."""
-        data = {k: v for k, v in self.to_dict().items() if k not in self.private}
+        data = {k: v for k, v in self.to_dict().items() if k not in self.private and k not in RUN_TIME_SWITCHES}
         record = {"rdface_hf_version": __version__, **provenance}
         return atomic_write_json(path, {"stage": self.stage, **data, "provenance": record})
 
@@ -172,6 +182,9 @@ class StageConfig:
         if saved_stage is not None and saved_stage not in (cls.stage, cls.__name__):
             raise InputError(f"config {path} was saved by '{saved_stage}', not by '{cls.stage}'")
         data = {k.replace("-", "_"): v for k, v in data.items() if k not in SAVED_EXTRAS}
+        for switch in RUN_TIME_SWITCHES:
+            if data.pop(switch, None):
+                note(f"config {path.name}: '{switch}' is a run-time switch and was ignored; pass --{switch} to use it")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -191,31 +204,32 @@ class StageConfig:
 
 @contextlib.contextmanager
 def open_run_dir(
-    config: StageConfig, out: str | os.PathLike, *, overwrite: bool = False, inputs=(), **provenance: Any
+    config: StageConfig,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    inputs=(),
+    digests: dict[str, str | None] | None = None,
+    **provenance: Any,
 ) -> Iterator[tuple[Path, bool]]:
     """The output folder of a long, resumable run: yields ``(folder, resumed)``.
 
     A new folder gets the config at once (the owner marker). A folder that
     this command wrote is continued when its saved settings equal ``config``'s
-    (run-only fields aside); with other settings it is refused unless
-    ``overwrite``, which starts again. See :mod:`rdface_hf._outputs`.
+    (run-only fields aside) and its inputs are the same: ``digests`` names each
+    input's digest (``{"dataset": ..., "synthetic": ..., "model": ...}``), saved
+    as ``provenance.input_digests`` and compared at resume. Otherwise it is
+    refused unless ``overwrite``, which starts again (the old output is kept
+    until the new run finishes). The output folder's own path is not part of a
+    run's identity: a moved folder resumes. See :mod:`rdface_hf._outputs`.
     """
     existed = Path(out).exists()
+    digests = dict(digests or {})
     with resumable_output_dir(out, owner=config.owner(), overwrite=overwrite, inputs=inputs) as (folder, resumed):
         path = folder / config.config_file()
         if resumed:
-            saved = type(config).read_file(path)
-            mine = {k: v for k, v in config.identity().items() if k not in config.private}
-            # a setting the saved run lacks (written by an older version, before the setting
-            # existed) counts as different: its rows may have been made another way
-            differ = sorted(k for k in mine if k not in saved or saved[k] != mine[k])
-            if differ:
-                flags = ", ".join("--" + k.replace("_", "-") for k in differ)
-                raise InputError(
-                    f"{folder} holds a run with other settings ({flags}); pass --overwrite to start again, "
-                    "or use the same settings to resume it"
-                )
-        config.save(path, **provenance)
+            _check_same_run(config, folder, path, digests)
+        config.save(path, **provenance, input_digests=digests)
         try:
             yield folder, resumed
         except BaseException:  # a bad model or dataset found before any output: leave no folder behind
@@ -224,13 +238,41 @@ def open_run_dir(
             raise
 
 
+def _check_same_run(config: StageConfig, folder: Path, path: Path, digests: dict[str, str | None]) -> None:
+    """Refuse to resume a run made with other settings or from other inputs."""
+    saved = type(config).read_file(path)
+    mine = {k: v for k, v in config.identity().items() if k not in config.private}
+    # a setting the saved run lacks (written by an older version, before the setting
+    # existed) counts as different: its rows may have been made another way
+    differ = sorted(k for k in mine if k not in saved or saved[k] != mine[k])
+    if differ:
+        flags = ", ".join("--" + k.replace("_", "-") for k in differ)
+        raise InputError(
+            f"{folder} holds a run with other settings ({flags}); pass --overwrite to start again, "
+            "or use the same settings to resume it"
+        )
+    try:
+        before = json.loads(path.read_text(encoding="utf-8")).get("provenance", {}).get("input_digests")
+    except (OSError, ValueError, AttributeError):
+        before = None
+    before = before if isinstance(before, dict) else {}
+    for name, digest in digests.items():
+        if before.get(name) != digest:
+            was, now = str(before.get(name) or "none recorded")[:12], str(digest or "none")[:12]
+            raise InputError(
+                f"{folder} was made from another {name} (digest {was} != {now}): the input changed since; "
+                "pass --overwrite to start again"
+            )
+
+
 def _remove_if_untouched(folder: Path, marker: Path, *, keep_folder: bool) -> None:
     """Remove what a new run wrote when that is its owner marker alone (and empty folders);
     anything more is a run's work, kept to be resumed. A folder the user made is emptied, not removed."""
-    if any(p.is_file() and p != marker for p in folder.rglob("*")):
+    if any(p.is_file() and p != marker and p.name != MANIFEST for p in folder.rglob("*")):
         return
     if keep_folder:
         marker.unlink(missing_ok=True)
+        (folder / MANIFEST).unlink(missing_ok=True)
         for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
             with contextlib.suppress(OSError):
                 sub.rmdir()

@@ -22,6 +22,25 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def input_digest(spec: str | os.PathLike | None) -> str | None:
+    """The identity of an input a run reads: sha256 over a folder's files (names and contents,
+    links not followed), a file's sha256, or the text itself (a Hub id, ``ORG/NAME@revision``)."""
+    if spec is None:
+        return None
+    path = Path(spec)
+    if path.is_file():
+        return file_sha256(path)
+    if not path.is_dir():
+        return str(spec)
+    digest = hashlib.sha256()
+    for item in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+        rel = item.relative_to(path).as_posix()
+        if any(part.startswith(".") for part in Path(rel).parts):
+            continue  # locks, partial writes, caches
+        digest.update(rel.encode() + b"\0" + file_sha256(item).encode() + b"\0")
+    return digest.hexdigest()
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

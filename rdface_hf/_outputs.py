@@ -30,19 +30,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import fnmatch
-import json
 import os
-import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from ._errors import InputError, RDFaceError
 from ._io import _umask
+from ._owner import Owner, list_files, remove_leftovers, write_manifest
+from ._owner import note as note  # re-exported: the stages say their notes through the guard module
 
 # Folders no command may write into or replace (and anything below them).
 SYSTEM_TREES = (
@@ -54,54 +51,10 @@ SYSTEM_FOLDERS = (
     "/home", "/mnt", "/media", "/opt", "/root", "/run", "/srv", "/tmp", "/var", "/var/tmp", "/var/lib", "/var/log",
     "/var/cache", "/snap", "/Users", "/Volumes", "/private", "/private/tmp", "/private/var",
 )  # fmt: skip
-ALWAYS_ALLOWED = (".DS_Store", "*/.DS_Store")  # a file browser's droppings are not a person's files
 
 
 class OutputWriteError(RDFaceError):
     """Writing the output failed (full disk, permissions, a vanished folder): one line, exit 2."""
-
-
-@dataclass(frozen=True)
-class Owner:
-    """How a command recognises a folder it made: ``marker`` file whose
-    ``"stage"`` value is one of ``stages``. ``files``: glob patterns (relative
-    POSIX paths) of everything the command writes; when given, a folder that
-    holds anything else is not replaced (empty: not checked)."""
-
-    marker: str
-    stages: tuple[str, ...]
-    files: tuple[str, ...] = ()
-
-    def owns(self, folder: Path) -> bool:
-        path = folder / self.marker
-        try:
-            if path.is_symlink():
-                return False
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return isinstance(data, dict) and data.get("stage") in self.stages
-
-    def strangers(self, folder: Path, limit: int = 5) -> list[str]:
-        """Up to ``limit`` entries of ``folder`` the command would not have written."""
-        if not self.files:
-            return []
-        allowed = (self.marker, *self.files, *ALWAYS_ALLOWED)
-        found: list[str] = []
-        for top, dirs, files in os.walk(folder):
-            for name in sorted(dirs) + sorted(files):
-                rel = Path(top, name).relative_to(folder).as_posix()
-                if Path(top, name).is_symlink() or not any(fnmatch.fnmatchcase(rel, p) for p in allowed):
-                    found.append(rel)
-            dirs[:] = [d for d in dirs if not Path(top, d).is_symlink()]
-            if len(found) >= limit:
-                break
-        return sorted(found)[:limit]
-
-
-def note(message: str) -> None:
-    """One line on stderr that a person should read (not an error)."""
-    print(f"rdface: note: {message}", file=sys.stderr)
 
 
 def describe_oserror(exc: BaseException) -> str:
@@ -268,39 +221,12 @@ def output_lock(out: Path) -> Iterator[None]:
     else:  # pragma: no cover - 20 races in a row
         raise InputError(f"cannot lock output folder {out}: the lock file keeps changing")
     try:
-        _remove_leftovers(out)
+        remove_leftovers(out)
         yield
     finally:
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)
-
-
-def _leftovers(out: Path) -> list[Path]:
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.(partial-[a-z0-9_]{{8}}|old-\d+)")
-    try:
-        names = os.listdir(out.parent)
-    except OSError:
-        return []
-    return [out.parent / n for n in sorted(names) if pattern.fullmatch(n)]
-
-
-def _remove_leftovers(out: Path) -> None:
-    """``.<name>.partial-*`` / ``.<name>.old-*`` of a killed run (the lock is held: none is live).
-
-    An ``.old-*`` folder with no OUT beside it is an output that a killed
-    ``--overwrite`` had moved aside: it is put back, not deleted.
-    """
-    for path in _leftovers(out):
-        if path.name.startswith(f".{out.name}.old-") and not path.is_symlink() and not os.path.lexists(out):
-            os.rename(path, out)
-            note(f"restored {out} from {path.name}, moved aside by an interrupted run")
-            continue
-        if path.is_symlink() or not path.is_dir():
-            path.unlink()
-        else:
-            shutil.rmtree(path, ignore_errors=True)
-        note(f"removed {path.name}, left behind by an interrupted run")
 
 
 def _publish(tmp: Path, out: Path, *, owner: Owner | None, overwrite: bool) -> None:
@@ -327,6 +253,11 @@ def _publish(tmp: Path, out: Path, *, owner: Owner | None, overwrite: bool) -> N
         raise
 
 
+def _kept(path: Path, existed: bool) -> str:
+    """What a failed run leaves, said truthfully."""
+    return f"the earlier output in {path} is kept unchanged" if existed else "nothing was written"
+
+
 @contextlib.contextmanager
 def atomic_output_dir(
     out: str | os.PathLike,
@@ -340,16 +271,21 @@ def atomic_output_dir(
     See the module docstring for what ``out`` may be. The lock is held for the
     whole block: a second run on the same OUT is refused at once. An
     interrupted run (exception, Ctrl-C, SIGTERM via the CLI) removes the
-    temporary folder; an ``OSError`` becomes :class:`OutputWriteError`.
+    temporary folder and leaves an earlier output as it was; an ``OSError``
+    becomes :class:`OutputWriteError`. The finished folder carries the
+    manifest of what the run wrote.
     """
     path = check_output_dir(out, owner=owner, overwrite=overwrite, inputs=inputs)
     with output_lock(path):
         _recheck(out, path, owner=owner, overwrite=overwrite, inputs=inputs)
+        existed = path.is_dir() and any(path.iterdir())
         tmp = None
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
             os.chmod(tmp, 0o777 & ~_umask())
             yield tmp
+            if owner is not None:
+                write_manifest(tmp, owner.stages[0], list_files(tmp), complete=True)
             _publish(tmp, path, owner=owner, overwrite=overwrite)
         except BaseException as exc:
             if tmp is not None:
@@ -357,7 +293,15 @@ def atomic_output_dir(
             if not isinstance(exc, OSError):
                 raise
             detail = describe_oserror(exc).replace(str(tmp), str(path)) if tmp else describe_oserror(exc)
-            raise OutputWriteError(f"cannot finish {path}: {detail}; nothing was written") from None
+            raise OutputWriteError(f"cannot finish {path}: {detail}; {_kept(path, existed)}") from None
+
+
+def _record(folder: Path, owner: Owner, mine: set[str], before: set[str], *, complete: bool) -> None:
+    """The manifest of a resumable run: what was ours before it, and what it added."""
+    if not (folder / owner.marker).is_file():  # removed on the way out (a run that wrote nothing)
+        return
+    files = {rel: size for rel, size in list_files(folder).items() if rel in mine or rel not in before}
+    write_manifest(folder, owner.stages[0], files, complete=complete)
 
 
 @contextlib.contextmanager
@@ -370,30 +314,59 @@ def resumable_output_dir(
 ) -> Iterator[tuple[Path, bool]]:
     """For long runs that write as they go: yield ``(folder, resumed)``.
 
-    A folder this command made earlier is continued (``resumed``), or with
-    ``overwrite`` emptied first; a new one is created. The caller writes the
-    owner marker (its config) at once and every file atomically; whether an
-    earlier run's settings match is the caller's check (see
-    :func:`rdface_hf._config.open_run_dir`). An ``OSError`` becomes
+    A folder this command made earlier is continued (``resumed``); a new one is
+    created. With ``overwrite`` an earlier output stays as it is while the new
+    run works in a temporary sibling, which replaces it only when the run
+    finishes (a failed or interrupted run leaves the old output). The caller
+    writes the owner marker (its config) at once and every file atomically;
+    whether an earlier run's settings and inputs match is the caller's check
+    (see :func:`rdface_hf._config.open_run_dir`). The manifest records what the
+    run wrote, also when it is interrupted. An ``OSError`` becomes
     :class:`OutputWriteError`; what was written stays, to be resumed.
     """
     path = check_output_dir(out, owner=owner, overwrite=overwrite, resume=True, inputs=inputs)
     with output_lock(path):
         _recheck(out, path, owner=owner, overwrite=overwrite, resume=True, inputs=inputs)
+        existing = path.is_dir() and any(path.iterdir())
+        if existing and overwrite:
+            with _fresh_beside(path, owner) as tmp:
+                yield tmp, False
+            return
         try:
-            existing = path.is_dir() and any(path.iterdir())
-            if existing and overwrite:  # moved aside as a partial: a killed run's rest is deleted, not restored
-                old = path.parent / f".{path.name}.partial-{os.getpid():08d}"
-                os.rename(path, old)
-                shutil.rmtree(old, ignore_errors=True)
-                existing = False
             path.mkdir(parents=True, exist_ok=True)
+            mine, before = owner.own_files(path), set(list_files(path))
+            _record(path, owner, mine, before, complete=False)
         except OSError as exc:
             raise OutputWriteError(f"cannot create output folder {path}: {describe_oserror(exc)}") from None
+        complete = False
         try:
             yield path, existing
+            complete = True
         except OSError as exc:
             raise OutputWriteError(
                 f"cannot finish {path}: {describe_oserror(exc)}; what was written is kept: "
                 "rerun the same command to resume"
             ) from None
+        finally:
+            with contextlib.suppress(OSError):
+                _record(path, owner, mine, before, complete=complete)
+
+
+@contextlib.contextmanager
+def _fresh_beside(path: Path, owner: Owner) -> Iterator[Path]:
+    """A resumable run with ``--overwrite``: work in a sibling, swap it in at the end."""
+    tmp = None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+        os.chmod(tmp, 0o777 & ~_umask())
+        write_manifest(tmp, owner.stages[0], {}, complete=False)
+        yield tmp
+        write_manifest(tmp, owner.stages[0], list_files(tmp), complete=True)
+        _publish(tmp, path, owner=owner, overwrite=True)
+    except BaseException as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
+        detail = describe_oserror(exc).replace(str(tmp), str(path)) if tmp else describe_oserror(exc)
+        raise OutputWriteError(f"cannot finish {path}: {detail}; {_kept(path, True)}") from None

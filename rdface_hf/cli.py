@@ -29,6 +29,7 @@ from ._argparse import (
 from ._config import ConfigError
 from ._errors import RDFaceError
 from .commands import (
+    audit_synthetic,
     benchmark,
     build,
     demo,
@@ -47,7 +48,7 @@ from .commands import filter as filter_command
 # The commands in the order `rdface --help` lists them (the pipeline's order); a new command adds its module here.
 PAGES = (
     simulate, build, publish, train_classifier, probe, train_lora, train_fastgan, generate, filter_command, merge,
-    report, benchmark, demo,
+    audit_synthetic, report, benchmark, demo,
 )  # fmt: skip
 COMMANDS = {module.NAME: module for module in PAGES}
 

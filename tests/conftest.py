@@ -312,3 +312,105 @@ class RecordingHub:
 def fake_hub() -> type[RecordingHub]:
     """The :class:`RecordingHub` class: ``fake_hub(root)`` makes one; subclass it to fail a call."""
     return RecordingHub
+
+
+# --- the output-folder promises, checked end to end by each command's own tests ------------------
+
+
+def _tree(root: Path) -> dict[str, bytes | str]:
+    return {
+        p.relative_to(root).as_posix(): ("dir" if p.is_dir() else p.read_bytes())
+        for p in sorted(Path(root).rglob("*"))
+        if not p.is_symlink()
+    }
+
+
+def _one_error_line(capsys) -> list[str]:
+    """stderr's error lines (progress bars and notes aside): what a person reads when a run stops."""
+    lines = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    return [line for line in lines if "error" in line.lower() or "Traceback" in line or "Exception" in line]
+
+
+def _user_file_survives(argv: list[str], out: Path, capsys) -> None:
+    """A finished output of ``argv`` plus a file the user saved there: ``argv --overwrite`` is
+    refused with one line naming the file, and nothing in the folder changes."""
+    from rdface_hf.cli import main
+
+    notebook = Path(out) / "analysis.ipynb"
+    notebook.write_text('{"cells": []}')
+    before = _tree(out)
+    capsys.readouterr()
+    code = main([*argv, "--overwrite"])
+    err = _one_error_line(capsys)
+    assert code == 2 and len(err) == 1 and "analysis.ipynb" in err[0] and "Traceback" not in err[0], err
+    assert _tree(out) == before, "nothing replaced, nothing deleted"
+    notebook.unlink()
+    changed = Path(out) / sorted(p for p in _tree(out) if _tree(out)[p] != "dir" and not p.startswith("."))[0]
+    original = changed.read_bytes()
+    changed.write_bytes(original + b"\n(edited by hand)")  # one of ours, changed since: also kept
+    code = main([*argv, "--overwrite"])
+    err = _one_error_line(capsys)
+    assert code == 2 and len(err) == 1 and changed.name in err[0], err
+    changed.write_bytes(original)
+
+
+def _input_change_refused(argv: list[str], capsys, what: str = "dataset") -> None:
+    """Resuming ``argv`` after an input changed: one line that names it and --overwrite."""
+    from rdface_hf.cli import main
+
+    capsys.readouterr()
+    code = main(argv)
+    err = _one_error_line(capsys)
+    assert code == 2 and len(err) == 1, err
+    assert f"another {what}" in err[0] and "--overwrite" in err[0], err
+
+
+@pytest.fixture
+def user_file_survives():
+    return _user_file_survives
+
+
+@pytest.fixture
+def input_change_refused():
+    return _input_change_refused
+
+
+def _assert_picture(path) -> np.ndarray:
+    """A PNG that decodes and is not blank: most of it is not background, and it is not one flat
+    colour there (a 4-step test GAN's faces are close to grey, but not flat)."""
+    path = Path(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    with Image.open(path) as im:
+        arr = np.asarray(im.convert("RGB"), dtype=np.float64)
+    painted = (arr < 250).any(axis=-1)
+    assert painted.mean() > 0.2, f"{path.name} is mostly background"
+    assert arr[painted].std() > 1, f"{path.name} is blank"
+    return arr
+
+
+@pytest.fixture
+def assert_picture():
+    """``assert_picture(path)``: the PNG decodes and is not blank; returns its pixels (H, W, 3)."""
+    return _assert_picture
+
+
+@pytest.fixture
+def tensorboard_run():
+    """``tensorboard_run(O)`` -> (scalars, image tags, hparams text) of the one TensorBoard run
+    that ``--report-to tensorboard`` wrote under ``O/logs/`` (read with EventAccumulator, offline)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    def read(out: Path):
+        files = sorted(Path(out, "logs").rglob("events.out.tfevents.*"))
+        assert files, f"no TensorBoard event file under {out}/logs"
+        scalars, images, tags = {}, set(), set()
+        for folder in sorted({f.parent for f in files}):
+            acc = EventAccumulator(str(folder), size_guidance={"scalars": 0, "images": 0})
+            acc.Reload()
+            for tag in acc.Tags()["scalars"]:
+                scalars[tag] = [(e.step, e.value) for e in acc.Scalars(tag)]
+            images |= set(acc.Tags()["images"])
+            tags |= set(acc.Tags().get("tensors", []))
+        return scalars, images, tags
+
+    return read

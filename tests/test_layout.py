@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rdface_hf"
-STAGES = ("sim", "classify", "generate", "filter", "reports", "bench")
+STAGES = ("sim", "classify", "generate", "filter", "audit", "reports", "bench")
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 60
 
 

@@ -24,6 +24,7 @@ from rdface_hf._outputs import (
     output_lock,
     resumable_output_dir,
 )
+from rdface_hf._owner import MANIFEST
 
 OWNER = Owner("thing_config.json", ("thing", "ThingConfig"), files=("result.txt", "data", "data/*.bin"))
 
@@ -295,7 +296,10 @@ def test_resumable_runs(tmp_path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     assert (out / "result.txt").read_text() == "step 1", "what was written is kept"
     with resumable_output_dir(out, owner=OWNER, overwrite=True) as (folder, resumed):
-        assert not resumed and not list(folder.iterdir())
+        assert not resumed and [p.name for p in folder.iterdir()] == [MANIFEST]
+        assert folder != out and (out / "result.txt").read_text() == "step 1", "the old output stays until the end"
+        (folder / "thing_config.json").write_text(json.dumps({"stage": "thing"}))
+    assert not (out / "result.txt").exists(), "swapped in at the end"
     foreign(tmp_path / "theirs")
     with (
         pytest.raises(InputError, match="was not written by this command"),

@@ -21,11 +21,11 @@ import torch
 from accelerate import Accelerator
 
 from .._errors import InputError
-from .._io import atomic_write_text
+from .._io import atomic_write_text, input_digest
 from .._results import StageResult
+from .._runs import share_json, shared_run_dir
 from .config import TrainClassifierConfig
 from .data import ExtraTrain, FoldData, fold_data, open_dataset, resolve_folds
-from .distributed import share_json, shared_run_dir
 from .hub import MODEL_FILES, push, render_card
 from .images import ImageBank, channel_stats, make_processor
 from .models import preprocessing, quiet_loading, silence_library_logs
@@ -54,6 +54,7 @@ class TrainResult(StageResult):
     summary: dict | None
     pushed: str | None
     seconds: float
+    already_done: tuple[int, ...] = ()  # folds finished by an earlier run (nothing trained for them)
 
 
 def _accelerator(config: TrainClassifierConfig):
@@ -117,7 +118,7 @@ def _finish_fold(job: FoldJob, model, progress, best, data: FoldData, bank: Imag
     results = {
         "fold": job.fold,
         "model": info["config"]["model"],
-        "best_epoch": progress.best_epoch,
+        "best_epoch": progress.best_epoch + 1,  # epochs count from 1 everywhere a person reads them
         "epochs": job.config.epochs,
         **data.describe(),
         "validation": split_scores(val_logits, data.validation.labels, logits=True),
@@ -138,9 +139,14 @@ def _finish_fold(job: FoldJob, model, progress, best, data: FoldData, bank: Imag
     }
     write_results(job.folder, results)
     write_epoch_log(job.folder, progress.log)
-    plot_curves(job.folder, progress.log, progress.best_epoch, f"fold {job.fold}: {Path(job.config.model).name}")
+    plot_curves(job.folder, progress.log, progress.best_epoch + 1, f"fold {job.fold}: {Path(job.config.model).name}")
     remove_state(job.folder)
     return results
+
+
+def _model_ref(config) -> str:
+    """A Hub model's identity: its id and revision."""
+    return f"{config.model}@{config.model_revision or 'main'}"
 
 
 def _run_fold(config, accelerator, dataset, fold: int, extra, bank, processor, out: Path, info: dict) -> dict | None:
@@ -244,7 +250,11 @@ def train_classifier(config: TrainClassifierConfig, *, api=None) -> TrainResult:
     dataset = open_dataset(config.dataset, revision=config.dataset_revision, token=config.token)
     folds = resolve_folds(dataset, config.fold)
     _check_folds(dataset, folds)
-    extra = ExtraTrain(config.extra_train, dataset, folds) if config.extra_train else None
+    extra = (
+        ExtraTrain(config.extra_train, dataset, folds, allow_validation_overlap=config.allow_validation_overlap)
+        if config.extra_train
+        else None
+    )
     size, mean, std = preprocessing(
         config.model,
         image_size=config.image_size,
@@ -257,8 +267,14 @@ def train_classifier(config: TrainClassifierConfig, *, api=None) -> TrainResult:
     if extra is not None:
         info["card"]["extra_train"] = extra.counts["used"]
     inputs = [p for p in (config.dataset, config.model, config.extra_train) if p and os.path.exists(p)]
-    with shared_run_dir(config, accelerator, inputs=inputs, dataset_digest=dataset.digest) as (out, _):
+    digests = {
+        "dataset": dataset.digest,
+        "model": input_digest(config.model) if os.path.exists(config.model) else _model_ref(config),
+        "extra-train set": input_digest(config.extra_train) if config.extra_train else None,
+    }
+    with shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=dataset.digest) as (out, _):
         bank = ImageBank(processor, progress=config.progress and accelerator.is_main_process)
+        done = tuple(f for f in folds if read_results(out / f"fold_{f}") is not None)
         results = {f: _run_fold(config, accelerator, dataset, f, extra, bank, processor, out, info) for f in folds}
         summary, pushed = None, None
         if accelerator.is_main_process:
@@ -268,4 +284,4 @@ def train_classifier(config: TrainClassifierConfig, *, api=None) -> TrainResult:
                 pushed = _push(config, out, summary["best_fold"], cards[summary["best_fold"]], info, api=api)
         accelerator.wait_for_everyone()
     results = results if accelerator.is_main_process else {}
-    return TrainResult(out, folds, results, summary, pushed, time.perf_counter() - start)
+    return TrainResult(out, folds, results, summary, pushed, time.perf_counter() - start, done)

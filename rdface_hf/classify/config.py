@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from .._config import StageConfig, is_hub_repo_id, option, require
-from .._outputs import Owner
+from .._tracking import REPORT_TO_HELP, RUN_NAME_HELP
 
 DEFAULT_MODEL = "google/vit-base-patch16-224-in21k"
 TOP_K = (1, 5, 10, 30)
@@ -20,6 +20,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PROBE_METHODS = ("centroid", "logistic")
 LANDMARKS = "landmarks"
+FACE_IDENTITY = "face-identity"  # dlib's ResNet on the build's aligned faces (pip install rdface_hf[face])
 
 
 def fold_spec_ok(spec: str) -> bool:
@@ -55,11 +56,7 @@ class ClassifyCommon(StageConfig):
     token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
 
     # What a run writes in O (anything else there stops --overwrite from replacing the folder).
-    output_files: ClassVar[tuple[str, ...]] = ("fold_*", "summary.json", "summary.md", ".*.tmp")
-
-    @classmethod
-    def owner(cls) -> Owner:
-        return Owner(cls.config_file(), (cls.stage, cls.__name__), files=cls.output_files)
+    output_files: ClassVar[tuple[str, ...]] = ("fold_*", "summary.json", "summary.md")
 
     def validate(self) -> None:
         require(bool(str(self.dataset or "").strip()), "dataset", "must name a build folder or a Hub dataset id")
@@ -97,6 +94,9 @@ class TrainClassifierConfig(ClassifyCommon):
     extra_train: str | None = option(
         None, help="a synthetic set folder (or 'rdface merge' output) added to training only", metavar="SYNTHETIC_SET"
     )
+    allow_validation_overlap: bool = option(
+        False, help="--extra-train may hold images from generators that saw a trained fold's validation images"
+    )
     label_smoothing: float = option(0.0, help="cross-entropy label smoothing (paper: none)")
     gradient_accumulation_steps: int = option(1, help="steps whose gradients add up before each optimiser step")
     mixed_precision: Literal["no", "fp16", "bf16"] | None = option(
@@ -112,6 +112,10 @@ class TrainClassifierConfig(ClassifyCommon):
     push_to_hub: str | None = option(
         None, help="ORG/NAME: push the model (the best fold on validation), card and results, private", run_only=True
     )
+    report_to: Literal["none", "tensorboard", "wandb", "trackio", "all"] = option(
+        "none", help=REPORT_TO_HELP, run_only=True
+    )
+    run_name: str | None = option(None, help=RUN_NAME_HELP, run_only=True)
 
     def validate(self) -> None:
         super().validate()
@@ -150,7 +154,9 @@ class ProbeConfig(ClassifyCommon):
     private: ClassVar[tuple[str, ...]] = ("token",)
 
     model: str = option(
-        LANDMARKS, help="'landmarks' (Procrustes-aligned MediaPipe geometry) or a backbone id / folder (frozen)"
+        LANDMARKS,
+        help="'landmarks' (Procrustes-aligned MediaPipe geometry), 'face-identity' (dlib's 128-D face-recognition "
+        "ResNet, aligned from the build's landmarks; needs rdface_hf[face]) or a backbone id / folder (frozen)",
     )
     methods: str = option(
         "centroid,logistic",
@@ -199,3 +205,7 @@ class ProbeConfig(ClassifyCommon):
     @property
     def is_landmarks(self) -> bool:
         return self.model.strip().lower() == LANDMARKS
+
+    @property
+    def is_face_identity(self) -> bool:
+        return self.model.strip().lower() == FACE_IDENTITY

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._errors import InputError
 from ..dataset.facade import RDFaceDataset, parse_fold
+from ..dataset.heldout import HeldOut, clean_images, image_ids, kept_flags, parse_trained_on
 from ..dataset.synthetic import SyntheticSet
 
 IMAGE_COLUMNS = ["image", "image_id", "condition"]
@@ -117,10 +118,18 @@ def fold_data(dataset: RDFaceDataset, fold: int, *, shots: int | None, seed: int
 
 
 class ExtraTrain:
-    """``--extra-train``: a synthetic set, a filtered one (``kept``) or a merged one (``is_synthetic``)."""
+    """``--extra-train``: a synthetic set, a filtered one (``kept``) or a merged one (``is_synthetic``).
 
-    def __init__(self, path: str, dataset: RDFaceDataset, folds: list[int]) -> None:
+    Every used image is decoded under the builder's limits, refused if it is a test image or
+    a validation image of a trained fold (bytes, pixels or near-duplicate, whatever its provenance
+    says), and re-encoded without metadata. A set whose generator saw a fold's validation images
+    is refused unless ``allow_validation_overlap`` (model selection is then optimistic)."""
+
+    def __init__(
+        self, path: str, dataset: RDFaceDataset, folds: list[int], *, allow_validation_overlap: bool = False
+    ) -> None:
         self.path = path
+        self.allow_validation_overlap = allow_validation_overlap
         self.set = SyntheticSet(path)
         self.set.check_classes(dataset.class_names)
         ds = self.set.dataset
@@ -129,12 +138,12 @@ class ExtraTrain:
         self.counts: dict[str, Any] = {"rows": len(ds)}
         mask = np.ones(len(ds), dtype=bool)
         if "is_synthetic" in columns:
-            synthetic = np.asarray(ds["is_synthetic"], dtype=bool)
+            synthetic = kept_flags(ds["is_synthetic"], f"--extra-train {path}").copy()
             self._check_merged(ds.select(np.flatnonzero(~synthetic).tolist()), dataset, folds)
             self.counts["real_rows_skipped"] = int((~synthetic).sum())
             mask &= synthetic
         if "kept" in columns:
-            kept = np.array([bool(k) for k in ds["kept"]], dtype=bool)
+            kept = kept_flags(ds["kept"], f"--extra-train {path}")
             self.counts["not_kept_skipped"] = int((mask & ~kept).sum())
             mask &= kept
         self.rows = ds.select(np.flatnonzero(mask).tolist())
@@ -142,6 +151,15 @@ class ExtraTrain:
         if len(self.rows) == 0:
             raise InputError(f"--extra-train {path}: no synthetic rows to train on ({self.counts})")
         self._check_leaks(dataset, folds)
+        self.rows = self._cleaned(dataset, folds)
+
+    def _cleaned(self, dataset: RDFaceDataset, folds: list[int]) -> datasets.Dataset:
+        """The used rows with their images checked against the held-out ones and re-encoded."""
+        raw = self.rows.cast_column("image", datasets.Image(decode=False))["image"]
+        clean = clean_images(raw, HeldOut.of(dataset, [None, *folds]), f"--extra-train {self.path}")
+        features = datasets.Features({k: self.rows.features[k] for k in IMAGE_COLUMNS})
+        columns = {"image": clean, "image_id": image_ids(clean), "condition": self.rows["condition"]}
+        return datasets.Dataset.from_dict(columns, features=features)
 
     @staticmethod
     def _check_merged(real: datasets.Dataset, dataset: RDFaceDataset, folds: list[int]) -> None:
@@ -166,22 +184,36 @@ class ExtraTrain:
                 f"--extra-train {self.path}: {from_test} synthetic image(s) were made from test images "
                 "(parent_ids); they cannot train a model scored on that test split"
             )
-        trained_on = [str(t or "") for t in self.rows["trained_on"]]
+        trained_on = [str(t) if t is not None else "" for t in self.rows["trained_on"]]
         self.counts["trained_on"] = dict(sorted(Counter(trained_on).items()))
+        seen = []
+        for i, tag in enumerate(trained_on):
+            try:
+                seen.append(parse_trained_on(tag, dataset.num_folds))
+            except InputError as exc:
+                raise InputError(f"--extra-train {self.path}: row {i}: {exc}") from None
+        generators = list(self.rows["generator"])
         self.validation_overlap: dict[int, int] = {}
         for fold in folds:
             val_ids = set(dataset.image_ids("validation", fold))
             exposed = sum(
                 1
-                for p, t in zip(parents, trained_on)
-                if (p & val_ids) or t == "test" or (t.startswith("fold_") and t != f"fold_{fold}")
+                for p, t, g in zip(parents, seen, generators)
+                if (p & val_ids) or (g != "simulate" and t not in ("none", fold))
             )
             self.validation_overlap[fold] = exposed
-            if exposed:
-                warn(
-                    f"--extra-train: {exposed} synthetic image(s) come from generators that saw fold {fold}'s "
-                    "validation images; model selection on that fold is then optimistic (the test split is unaffected)"
+            if not exposed:
+                continue
+            message = (
+                f"--extra-train {self.path}: {exposed} synthetic image(s) come from generators that saw fold {fold}'s "
+                "validation images"
+            )
+            if not self.allow_validation_overlap:
+                raise InputError(
+                    f"{message}; use images generated from fold {fold}'s training split, or pass "
+                    "--allow-validation-overlap (model selection is then optimistic)"
                 )
+            warn(f"{message}; model selection on that fold is then optimistic (the test split is unaffected)")
 
     def rows_for(self, fold: int) -> datasets.Dataset:
         return self.rows.select_columns(IMAGE_COLUMNS)

@@ -41,6 +41,29 @@ class LandmarkFeatures:
         return out
 
 
+class IdentityFeatures:
+    """Frozen 128-D face-identity embeddings (dlib's ResNet, aligned from the build's landmarks);
+    an image without a usable face has none (scored with the training class frequencies)."""
+
+    def __init__(self, embedder=None) -> None:
+        from ..dataset.identity import EmbeddingCache, default_embedder
+
+        self.embedder = embedder if embedder is not None else default_embedder()
+        self.cache = EmbeddingCache(None, getattr(self.embedder, "digest", self.embedder.name))
+        self.seen: dict[str, np.ndarray] = {}
+
+    def fit_transform(self, splits: Mapping[str, Split]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        from ..dataset.identity import EMBEDDING_DIM, embed_rows
+
+        out = {}
+        for name, split in splits.items():
+            emb, _ = embed_rows(split.rows, self.embedder, cache=self.cache)
+            present = np.isfinite(emb).all(1) if len(emb) else np.zeros(0, dtype=bool)
+            rows = emb[present].astype(np.float64)
+            out[name] = (rows if len(rows) else np.zeros((0, EMBEDDING_DIM)), present)
+        return out
+
+
 class EmbeddingFeatures:
     """Image embeddings of a frozen backbone (its own preprocessing unless ``--normalization imagenet``)."""
 

@@ -78,14 +78,12 @@ def plot_curves(folder: Path, log: Sequence[Mapping[str, Any]], best_epoch: int,
     import matplotlib.pyplot as plt  # after the Agg backend is chosen
     from matplotlib.ticker import MaxNLocator
 
-    epochs = [r["epoch"] + 1 for r in log]
+    epochs = [r["epoch"] for r in log]  # counted from 1, as in results.json and the log
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=110)
     for ax, key, label in ((ax_loss, "loss", "cross-entropy"), (ax_acc, "top_1", "top-1 accuracy")):
         ax.plot(epochs, [r[f"train_{key}"] for r in log], label="training", color="tab:blue")
         ax.plot(epochs, [r.get(f"validation_{key}") for r in log], label="validation", color="tab:orange")
-        ax.axvline(
-            best_epoch + 1, color="grey", linestyle="--", linewidth=1, label=f"selected (epoch {best_epoch + 1})"
-        )
+        ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1, label=f"selected (epoch {best_epoch})")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)

@@ -2,15 +2,16 @@
 ``train-classifier``.
 
 Features are frozen: a backbone's image embeddings (any checkpoint, see
-:func:`~.models.load_backbone`) or the Procrustes-aligned MediaPipe landmarks of the build
-(``--model landmarks``). Per fold, two methods are fitted on the training split alone:
+:func:`~.models.load_backbone`), the Procrustes-aligned MediaPipe landmarks of the build
+(``--model landmarks``) or dlib's face-identity embeddings (``--model face-identity``).
+Per fold, two methods are fitted on the training split alone:
 
 - ``centroid``: the GestaltMatcher-style ranking, cosine similarity to each condition's mean
   training feature (embeddings L2-normalised; landmark shapes standardised first);
 - ``logistic``: standardised logistic regression, its strength C chosen on the validation
   split (top-1, ties by log-loss) along a warm-started path of C values, then scored once on test.
 
-An image without a face (landmarks) is scored with the training class frequencies.
+An image without a face (landmarks, face-identity) is scored with the training class frequencies.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .._results import StageResult
 from ..metrics.top_k_accuracy.maths import true_class_rank
 from .config import ProbeConfig
 from .data import IMAGE_COLUMNS, ExtraTrain, FoldData, Split, fold_data, open_dataset, resolve_folds
-from .features import EmbeddingFeatures, LandmarkFeatures
+from .features import EmbeddingFeatures, IdentityFeatures, LandmarkFeatures
 from .models import silence_library_logs
 from .outputs import dataset_record, public_config, write_results, write_summary
 from .scoring import per_condition, split_scores, summary_row
@@ -174,6 +175,14 @@ def _fold_results(config: ProbeConfig, features, data: FoldData, dataset, num_cl
     }
 
 
+def _features(config: ProbeConfig, dataset):
+    if config.is_landmarks:
+        return LandmarkFeatures(dataset)
+    if config.is_face_identity:
+        return IdentityFeatures()
+    return EmbeddingFeatures(config)
+
+
 def _extra_train(config: ProbeConfig, dataset, folds: list[int]) -> ExtraTrain | None:
     """``--extra-train``: its kept synthetic rows (checked against the test split by :class:`ExtraTrain`)."""
     if config.extra_train is None:
@@ -193,7 +202,7 @@ def run_probe(config: ProbeConfig) -> ProbeResult:
     dataset = open_dataset(config.dataset, revision=config.dataset_revision, token=config.token)
     folds = resolve_folds(dataset, config.fold)
     extra = _extra_train(config, dataset, folds)
-    features = LandmarkFeatures(dataset) if config.is_landmarks else EmbeddingFeatures(config)
+    features = _features(config, dataset)
     inputs = [p for p in (config.dataset, config.model, config.extra_train) if p and Path(p).exists()]
     results: dict[int, dict] = {}
     with atomic_output_dir(config.output_dir, owner=config.owner(), overwrite=config.overwrite, inputs=inputs) as tmp:
@@ -205,7 +214,9 @@ def run_probe(config: ProbeConfig) -> ProbeResult:
                 data.extra = Split(extra.rows.select_columns(IMAGE_COLUMNS + (["landmarks"] * config.is_landmarks)))
             results[fold] = {**_fold_results(config, features, data, dataset, dataset.num_classes), **about}
             write_results(tmp / f"fold_{fold}", results[fold])
-        label = "landmarks" if config.is_landmarks else Path(config.model).name
+        label = (
+            config.model.strip().lower() if config.is_landmarks or config.is_face_identity else Path(config.model).name
+        )
         rows = [
             summary_row(
                 f"{label} + {METHOD_NAMES[m]}",

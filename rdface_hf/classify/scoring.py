@@ -88,10 +88,17 @@ def summary_row(name: str, fold_results: Mapping[int, Mapping[str, Any]], **abou
     return row
 
 
+def percent(stats: Mapping[str, Any]) -> str:
+    """``mean ± SD`` in percent over folds; a single fold has no spread to show (no "± 0.00")."""
+    if len(stats.get("values") or []) < 2:
+        return f"{100 * stats['mean']:.2f}"
+    return f"{100 * stats['mean']:.2f} ± {100 * stats['sd']:.2f}"
+
+
 def _cell(stats: Mapping[str, Any] | None) -> str:
     if not stats or stats.get("mean") is None:
         return "–"
-    return f"{100 * stats['mean']:.2f} ± {100 * stats['sd']:.2f}"
+    return percent(stats)
 
 
 def summary_markdown(rows: Sequence[Mapping[str, Any]], *, title: str, caption: str, split: str = "test") -> str:

@@ -209,7 +209,7 @@ def run_epochs(job: FoldJob, *, progress_bar: bool = True) -> tuple[Any, Progres
         torch.manual_seed(job.seed_for(epoch))
         sampler.set_epoch(epoch)
         loader.set_epoch(epoch)  # accelerate's loader re-sets its sampler's epoch from its own counter
-        record = {"epoch": epoch, **_train_epoch(job, model, optimizer, scheduler, loader, mean, std)}
+        record = {"epoch": epoch + 1, **_train_epoch(job, model, optimizer, scheduler, loader, mean, std)}
         if accelerator.is_main_process:
             logits = predict(
                 unwrapped, job.val_x, mean=mean, std=std, batch_size=config.eval_batch_size, accelerator=accelerator
@@ -224,7 +224,7 @@ def run_epochs(job: FoldJob, *, progress_bar: bool = True) -> tuple[Any, Progres
                 best = cpu_copy(unwrapped.state_dict())
             progress.epoch = epoch
             progress.log.append(record)
-            bar.set_postfix(val_top1=f"{val['top_1']:.3f}", best=progress.best_epoch)
+            bar.set_postfix(val_top1=f"{val['top_1']:.3f}", best=progress.best_epoch + 1)
             if policy.due(epoch, config.epochs - 1):
                 started = time.perf_counter()
                 save_state(

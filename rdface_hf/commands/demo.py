@@ -61,7 +61,14 @@ def _check_demo_dir(out: Path) -> None:
         raise InputError(
             f"--output-dir {out} is not empty and holds no earlier demo ({DEMO_MARKER}); choose another folder"
         )
-    check_output_dir(out, owner=DemoConfig.owner(), overwrite=True)
+    check_output_dir(out, owner=DemoConfig.owner(), resume=True)  # the demo only replaces its sub-folders
+    from ..filter.config import FilterConfig, MergeConfig  # the sub-folders' owners, checked before any work
+    from ..generate.config import GenerateConfig
+
+    parts = {"raw": SimConfig, "rdface": BuildConfig, "morphs": GenerateConfig, "filtered": FilterConfig,
+             "merged": MergeConfig}  # fmt: skip
+    for name, config_class in parts.items():
+        check_output_dir(out / name, owner=config_class.owner(), overwrite=True)
 
 
 def _score_line(score) -> str:

@@ -23,7 +23,7 @@ def run(config: FilterConfig) -> int:
     print(
         f"filtered {result.images} images with the {result.score} score ({result.mode}, fold {result.fold}): "
         f"kept {result.kept}, rejected {result.rejected} ({result.no_face} without a face); "
-        f"landmarks cached for {result.cached_landmarks}; {result.seconds:.1f} s"
+        f"{result.cached_landmarks} landmark cache hits; {result.seconds:.1f} s"
     )
     print(
         f"  output {result.out} (filter_summary.md, score_histogram.png); next: rdface merge --synthetic {result.out}"

@@ -19,23 +19,30 @@ DESCRIPTION = (
 def _line(fold: int, results: dict) -> str:
     test, val = results["test"], results["validation"]
     return (
-        f"  fold {fold}: epoch {results['best_epoch'] + 1} selected (validation top-1 {100 * val['top_1']:.1f} %); "
+        f"  fold {fold}: epoch {results['best_epoch']} selected (validation top-1 {100 * val['top_1']:.1f} %); "
         f"test top-1 {100 * test['top_1']:.1f} %, top-5 {100 * test['top_5']:.1f} %, macro-F1 {test['macro_f1']:.3f}"
     )
 
 
 def run(config: TrainClassifierConfig) -> int:
     from ..classify.classifier import train_classifier  # torch: kept out of the CLI's start-up
+    from ..classify.scoring import percent
 
     result = train_classifier(config)
     if not result.results:  # not the main process of a multi-process launch
         return 0
-    lines = [f"trained {config.model} on {len(result.folds)} fold(s) into {result.out} in {result.seconds:.1f} s"]
+    done = len(result.already_done)
+    if done == len(result.folds):  # a rerun of a finished run: nothing was trained
+        lines = [f"already done: {config.model} on {done} fold(s) in {result.out} (nothing to train)"]
+    else:
+        earlier = f" ({done} already done)" if done else ""
+        lines = [f"trained {config.model} on {len(result.folds) - done} fold(s){earlier} into {result.out} "]
+        lines[0] += f"in {result.seconds:.1f} s"
     lines += [_line(fold, result.results[fold]) for fold in result.folds]
     if result.summary is not None:
         top1 = result.summary["rows"][0]["test"]["top_1"]
         lines.append(
-            f"  test top-1 over folds {100 * top1['mean']:.2f} ± {100 * top1['sd']:.2f} % "
+            f"  test top-1 over folds {percent(top1)} % "
             f"(chance {100 * result.summary['chance_top_1']:.2f} %); table {result.out / 'summary.md'}"
         )
     if result.pushed:

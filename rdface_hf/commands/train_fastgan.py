@@ -20,6 +20,11 @@ def run(config: TrainFastGANConfig) -> int:
     result = train_fastgan(config)
     resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
     pushed = f"; pushed to {result.pushed_to}" if result.pushed_to else ""
+    if result.resumed_from >= result.steps:  # a rerun of a finished run: nothing was trained
+        print(
+            f"already done: a {result.mode} FastGAN of {result.steps} steps in {result.out} (nothing to train){pushed}"
+        )
+        return 0
     print(
         f"trained a {result.mode} FastGAN at {result.resolution} px for {result.steps} steps{resumed} on "
         f"{result.images} images of {result.conditions} conditions (reconstruction loss {result.reconstruction_loss}) "

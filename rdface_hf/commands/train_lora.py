@@ -24,14 +24,21 @@ def run(config: TrainLoraConfig) -> int:
     if not result.main_process:
         return 0  # another process of a multi-process launch: the main one reports
     rate = result.samples / result.seconds if result.seconds else 0.0
+    if not result.trained and not result.skipped and result.already_done:  # a rerun of a finished run
+        print(f"already done: {len(result.already_done)} adapters in {result.out} (nothing to train)")
+    else:
+        _print_trained(result, rate)
+    for abbr, why in sorted(result.skipped.items()):
+        print(f"rdface train-lora: skipped {abbr}: {why}", file=sys.stderr)
+    if result.pushed:
+        print(f"pushed to {result.pushed} (private, gated)")
+    return 0
+
+
+def _print_trained(result, rate: float) -> None:
     print(
         f"trained {len(result.trained)} adapters ({len(result.already_done)} already done, "
         f"{len(result.skipped)} skipped) into {result.out}: {result.steps} steps, "
         f"{result.samples} samples in {result.seconds:.1f} s ({rate:.1f} samples/s); "
         f"{result.adapters} adapters in the index"
     )
-    for abbr, why in sorted(result.skipped.items()):
-        print(f"rdface train-lora: skipped {abbr}: {why}", file=sys.stderr)
-    if result.pushed:
-        print(f"pushed to {result.pushed} (private, gated)")
-    return 0

@@ -17,11 +17,14 @@ the landmarks, in the same normalised coordinates. No face is a result
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import urllib.request
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -173,6 +176,31 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
+_OPEN: weakref.WeakSet = weakref.WeakSet()
+
+
+def _close_open_landmarkers() -> None:
+    """Close the landmarkers a script left open while MediaPipe's worker threads still run;
+    at interpreter teardown MediaPipe's own ``__del__`` fails ("Exception ignored in __del__")."""
+    for landmarker in list(_OPEN):
+        with contextlib.suppress(Exception):  # exiting: nothing left to report to
+            landmarker.close()
+
+
+_HOOKED: list[bool] = []
+
+
+def _register_open(landmarker) -> None:
+    if not _HOOKED:
+        # threading's exit hooks run before the thread pools MediaPipe dispatches through shut down
+        # (atexit hooks would run after them, too late)
+        register = getattr(threading, "_register_atexit", atexit.register)
+        with contextlib.suppress(RuntimeError):  # already shutting down
+            register(_close_open_landmarkers)
+        _HOOKED.append(True)
+    _OPEN.add(landmarker)
+
+
 class FaceLandmarker:
     """MediaPipe Face Landmarker in image mode; use as a context manager.
 
@@ -209,6 +237,7 @@ class FaceLandmarker:
                 self._task = vision.FaceLandmarker.create_from_options(options)
             except (RuntimeError, ValueError, OSError) as exc:
                 raise LandmarkerModelError(f"cannot load face landmarker {self.model_path}: {exc}") from None
+        _register_open(self)
 
     def detect(self, image: np.ndarray | Image.Image | str | os.PathLike) -> FaceLandmarks | None:
         """One face (the largest, when made with ``num_faces`` > 1), or ``None``."""
@@ -245,8 +274,10 @@ class FaceLandmarker:
         self.close()
 
     def __del__(self) -> None:  # close before interpreter teardown, not during it
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - at teardown the contextlib module may already be gone
             self.close()
+        except Exception:
+            pass
 
 
 # --- process-pool batch API -------------------------------------------------

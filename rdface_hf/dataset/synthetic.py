@@ -7,6 +7,7 @@ A synthetic set is a folder that ``datasets.load_dataset(folder)`` opens
                                         `configs` point at the shards below
     data/train-<NNNNN>-<hash>.parquet   shards, appended as generation goes (resumable)
     generation_config.json              the generator's config and provenance
+    sample_sheet.png                    a generator's: a row per condition, its first images
 
 Columns (:data:`COLUMNS`):
 
@@ -42,6 +43,7 @@ from PIL import Image
 
 from .._errors import InputError
 from .._io import atomic_write_bytes, atomic_write_text
+from .._sheets import Row, write_sheets
 from .images import encode_png
 
 GENERATORS = ("lora", "fastgan", "morph", "simulate")
@@ -51,6 +53,8 @@ COLUMNS = (
 FILTER_COLUMNS = ("landmarks", "score", "kept")
 GENERATION_CONFIG = "generation_config.json"
 SHARD_PREFIX = "data/train-"
+SAMPLE_SHEET = "sample_sheet.png"
+SHEET_IMAGES = 8  # images per condition on the sample sheet
 CARD_CONFIGS = [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*.parquet"}]}]
 
 
@@ -160,8 +164,9 @@ class SyntheticSetWriter:
         atomic_write_bytes(self.folder / name, data)
         self._pending = []
 
-    def finish(self, card: DatasetCard | str) -> None:
-        """Flush and write the card, its YAML ``configs`` naming every shard.
+    def finish(self, card: DatasetCard | str, *, sample_sheet: bool = False) -> None:
+        """Flush and write the card, its YAML ``configs`` naming every shard (and, for a
+        generator, ``sample_sheet.png``: one row per condition with its first images).
 
         Names, not a glob: ``datasets`` caches a local folder by its card's
         configs, so a glob would let a resumed or regenerated set (or another set
@@ -173,7 +178,27 @@ class SyntheticSetWriter:
         paths = [p.relative_to(self.folder).as_posix() for p in self.shards()]
         if paths:
             card.data.configs = [{"config_name": "default", "data_files": [{"split": "train", "path": paths}]}]
+        if sample_sheet:
+            write_sample_sheet(self.folder, self.features["condition"].names)
         atomic_write_text(self.folder / "README.md", str(card))
+
+
+def write_sample_sheet(folder: Path, class_names: Sequence[str], per_condition: int = SHEET_IMAGES) -> Path:
+    """``folder/sample_sheet.png``: a row per condition (class order) with its first images."""
+    firsts: dict[int, list[bytes]] = {}
+    counts: dict[int, int] = {}
+    for shard in sorted(folder.glob(SHARD_PREFIX + "*.parquet")):
+        wanted = []
+        for i, c in enumerate(pq.read_table(shard, columns=["condition"]).column("condition").to_pylist()):
+            if counts.get(c, 0) < per_condition:
+                counts[c] = counts.get(c, 0) + 1
+                wanted.append((i, c))
+        if wanted:
+            images = pq.read_table(shard, columns=["image"]).column("image").to_pylist()
+            for i, c in wanted:
+                firsts.setdefault(c, []).append(images[i]["bytes"])
+    rows = [Row(class_names[c], firsts[c]) for c in sorted(firsts)]
+    return write_sheets(folder / SAMPLE_SHEET, rows, rows_per_page=len(rows) or 1)[0]
 
 
 def synthetic_card(

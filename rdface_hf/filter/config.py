@@ -24,6 +24,12 @@ def _check_fold(spec: str, field: str = "fold") -> None:
     )
 
 
+def _check_threshold(value: float | None, field: str) -> None:
+    if value is not None:
+        ok = math.isfinite(float(value)) and float(value) > 0
+        require(ok, field, f"must be a positive face-identity distance (dlib: 0.6 is the same person), got {value}")
+
+
 @dataclass
 class FilterConfig(StageConfig):
     """Settings of one filter run (saved as ``filter_config.json`` beside its output)."""
@@ -66,6 +72,16 @@ class FilterConfig(StageConfig):
     )
     embedding_revision: str | None = option(None, help="embedding: the model's revision (branch, tag or commit)")
     batch_size: int = option(32, help="embedding: images per forward pass", run_only=True)
+    reject_near_copies: bool | None = option(
+        None,
+        help="never keep a near copy of a training face (face-identity distance below --near-copy-threshold to "
+        "any of the fold's training images); default: on when the face model is installed (rdface_hf[face])",
+    )
+    near_copy_threshold: float | None = option(
+        None,
+        help="face-identity distance below which an image is a near copy (default: the 1st percentile of the "
+        "training images' distances to their nearest other training image)",
+    )
     landmark_cache: str | None = option(
         None,
         help="folder of cached landmarks keyed by image content hash (default: $RDFACE_CACHE/filter_landmarks)",
@@ -100,6 +116,7 @@ class FilterConfig(StageConfig):
             "applies to the top-n modes only (with --mode threshold, every score >= --threshold is kept)",
         )
         require(self.batch_size >= 1, "batch_size", f"must be at least 1, got {self.batch_size}")
+        _check_threshold(self.near_copy_threshold, "near_copy_threshold")
         require(self.workers is None or self.workers >= 1, "workers", f"must be at least 1, got {self.workers}")
 
     @property
@@ -126,6 +143,9 @@ class MergeConfig(StageConfig):
     unfiltered: bool = option(
         False, help="merge every image of a set that 'rdface filter' did not score (no 'kept' column)"
     )
+    allow_near_copies: bool = option(
+        False, help="merge images that the filter's near-copy guard flagged (near copies of real training faces)"
+    )
     overwrite: bool = option(False, help="replace O if this command wrote it before", run_only=True)
 
     def validate(self) -> None:
@@ -146,6 +166,7 @@ class FilterResult(StageResult):
     kept: int
     rejected: int
     no_face: int
+    near_copies: int | None  # rejected by the near-copy guard (None: the guard did not run)
     cached_landmarks: int  # landmarks read from the cache (the rest were detected)
     per_condition: list[dict]  # one row per condition: images, no_face, kept, score quantiles
     seconds: float

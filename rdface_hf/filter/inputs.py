@@ -21,6 +21,8 @@ from PIL import Image
 
 from .._errors import InputError
 from ..dataset.facade import RDFaceDataset, parse_fold
+from ..dataset.heldout import HeldOut, clean_images, parse_trained_on
+from ..dataset.heldout import image_ids as heldout_ids
 from ..dataset.synthetic import SHARD_PREFIX, SyntheticSet
 from .shapes import in_pixels
 
@@ -139,22 +141,42 @@ def content_keys(images: list[dict]) -> list[str]:
     return out
 
 
-def leaky_rows(trained_on: list[str], generators: list[str], fold: str) -> dict[str, int]:
+def leaky_rows(trained_on: list, generators: list[str], fold: str, num_folds: int, where: str) -> dict[str, int]:
     """Rows whose generator saw images outside fold ``fold``'s training split: ``{trained_on: count}``.
 
     A fold-K model may use images from generators trained on ``fold_K`` (or on no real
     image); ``test`` (every non-test image) includes fold K's validation split. The final
     model (``test``) may use any of them. Simulated images (generator ``simulate``) saw none.
+    Every ``trained_on`` is read strictly (:func:`~rdface_hf.dataset.heldout.parse_trained_on`).
     """
-    mine = fold_tag(fold)
-    if mine == "test":
-        return {}
+    mine = parse_fold(fold)
     out: dict[str, int] = {}
-    for tag, generator in zip(trained_on, generators):
-        tag = (tag or "").strip()
-        if generator != "simulate" and tag and tag.lower() not in ("none", "simulated") and tag != mine:
-            out[tag] = out.get(tag, 0) + 1
+    for i, (tag, generator) in enumerate(zip(trained_on, generators)):
+        try:
+            seen = parse_trained_on(tag, num_folds)
+        except InputError as exc:
+            raise InputError(f"{where}: row {i}: {exc}") from None
+        if mine is None or generator == "simulate" or seen in ("none", mine):
+            continue
+        key = "test" if seen == "test" else f"fold_{seen}"
+        out[key] = out.get(key, 0) + 1
     return out
+
+
+def clean_table(table: pa.Table, dataset: RDFaceDataset, fold: str, where: str) -> tuple[pa.Table, int]:
+    """The rows with every image decoded under the builder's limits, refused if it is a test or
+    fold ``fold``'s validation image (bytes, pixels or near-duplicate, whatever its provenance),
+    and re-encoded as the builder does (no metadata); ``image_id`` follows the new bytes.
+    Also returns how many declared ``image_id`` were not the sha256 of the stored bytes."""
+    images = table.column("image").to_pylist()
+    declared = table.column("image_id").to_pylist()
+    mismatched = sum(k != i for k, i in zip(content_keys(images), declared))
+    clean = clean_images(images, HeldOut.of(dataset, [parse_fold(fold)]), where)
+    table = table.set_column(table.schema.get_field_index("image"), table.schema.field("image"),
+                             pa.array(clean, type=table.schema.field("image").type))  # fmt: skip
+    ids = pa.array(heldout_ids(clean), type=table.schema.field("image_id").type)
+    table = table.set_column(table.schema.get_field_index("image_id"), table.schema.field("image_id"), ids)
+    return table, mismatched
 
 
 def foreign_parents(parent_ids: list, training_ids: set[str]) -> int:

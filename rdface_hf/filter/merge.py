@@ -20,13 +20,16 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow as pa
 
 from .._errors import InputError
 from .._outputs import atomic_output_dir
+from ..dataset.heldout import kept_flags
 from ..dataset.synthetic import GENERATION_CONFIG, SyntheticSet, SyntheticSetWriter
 from .config import FilterConfig, MergeConfig, MergeResult
 from .inputs import (
     TrainingSplit,
+    clean_table,
     fold_tag,
     foreign_parents,
     leaky_rows,
@@ -38,6 +41,7 @@ from .inputs import (
     set_digest,
     training_split,
 )
+from .near_copy import merge_near_copies
 from .write import card_for, finish, output_features, source_name
 
 MERGE_COLUMN = "is_synthetic"
@@ -73,7 +77,15 @@ def _kept_rows(config: MergeConfig, table) -> np.ndarray:
             f"{config.synthetic} has no 'kept' column: run 'rdface filter' on it first "
             "(or pass --unfiltered to merge every image)"
         )
-    return np.array([bool(v) for v in table.column("kept").to_pylist()], dtype=bool)
+    return kept_flags(table.column("kept").to_pylist(), str(config.synthetic))
+
+
+def _check_score(table, where: str) -> None:
+    """A ``score`` column (the filter's) must be numbers; a text column is one clear line."""
+    if "score" in table.column_names:
+        kind = table.schema.field("score").type
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_null(kind)):
+            raise InputError(f"{where}: column 'score' must be numbers, not {kind}")
 
 
 def _real_rows(train: TrainingSplit, names: list[str]):
@@ -91,6 +103,16 @@ def _real_rows(train: TrainingSplit, names: list[str]):
         yield row
 
 
+def _guard_note(guard: dict | None) -> str:
+    if guard is None:
+        return " Near copies of real training faces were not checked (the face model is not installed)."
+    allowed = " (merged with --allow-near-copies)" if guard["near_copies"] else ""
+    return (
+        f" Near-copy check ({guard['source']}): {guard['near_copies']} synthetic image(s) are near copies of real "
+        f"training faces{allowed}."
+    )
+
+
 def merge(config: MergeConfig) -> MergeResult:
     """Write the merged set (see the module docstring)."""
     SyntheticSet(config.synthetic)  # a bad set is refused before the dataset loads
@@ -102,8 +124,10 @@ def merge(config: MergeConfig) -> MergeResult:
     table = read_rows(synthetic)
     read_labels(table, len(dataset.class_names), str(synthetic.path))
     kept = _kept_rows(config, table)
+    _check_score(table, str(config.synthetic))
     chosen = table.filter(kept)
-    leaks = leaky_rows(chosen.column("trained_on").to_pylist(), chosen.column("generator").to_pylist(), config.fold)
+    trained_on, generators = chosen.column("trained_on").to_pylist(), chosen.column("generator").to_pylist()
+    leaks = leaky_rows(trained_on, generators, config.fold, dataset.num_folds, str(config.synthetic))
     if leaks:
         shown = ", ".join(f"{n} trained on {tag}" for tag, n in sorted(leaks.items()))
         raise InputError(
@@ -116,6 +140,8 @@ def merge(config: MergeConfig) -> MergeResult:
             f"{config.synthetic}: {foreign} kept image(s) were made from real images outside fold {config.fold}'s "
             "training split (parent_ids: validation or test images); they cannot train this fold"
         )
+    chosen, _ = clean_table(chosen, dataset, config.fold, str(config.synthetic))  # no held-out image, no metadata
+    guard = merge_near_copies(chosen, train, config.allow_near_copies, config.synthetic)
     features = output_features(synthetic, [], extra_last={MERGE_COLUMN: datasets.Value("bool")})
     inputs = [p for p in (config.dataset, config.synthetic) if Path(p).exists()]
     with atomic_output_dir(config.output_dir, owner=MergeConfig.owner(), overwrite=config.overwrite,
@@ -133,7 +159,7 @@ def merge(config: MergeConfig) -> MergeResult:
             f"Fold `{config.fold}` of `{source_name(dataset)}`: its {len(train.labels)} real training images "
             f"(`is_synthetic` False) and {chosen.num_rows} kept synthetic images (`is_synthetic` True), for "
             "`rdface train-classifier --extra-train`. Validation and test images are not here. The real rows are the "
-            "dataset's own (gated) images: keep this set under the dataset's access terms."
+            "dataset's own (gated) images: keep this set under the dataset's access terms." + _guard_note(guard)
         )
         title = "Real training split + filtered synthetic faces"
         finish(writer, card_for(title, description, chosen, dataset, tags=("merged",), gated=True))
@@ -142,7 +168,7 @@ def merge(config: MergeConfig) -> MergeResult:
         config.save(
             tmp / config.config_file(), dataset=source_name(dataset), training_fold=fold_tag(config.fold),
             training_split_digest=train.digest(), real_images=len(train.labels), synthetic_images=chosen.num_rows,
-            synthetic_digest=set_digest(synthetic.path),
+            synthetic_digest=set_digest(synthetic.path), near_copy_guard=guard,
         )  # fmt: skip
     return MergeResult(out=Path(config.output_dir).absolute(), fold=str(config.fold), real=len(train.labels),
                        synthetic=chosen.num_rows, skipped_synthetic=int((~kept).sum()))  # fmt: skip

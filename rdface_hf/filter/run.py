@@ -17,6 +17,7 @@ Output folder::
     filter_config.json       this run's settings and provenance (dataset digest of the training split)
     filter_summary.json/.csv/.md   counts and score quantiles per condition
     score_histogram.png      scores of kept and rejected images
+    kept_rejected.png        per condition: the best kept and worst rejected images, with scores
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .config import FilterConfig, FilterResult
 from .detect import Detected, synthetic_landmarks
 from .inputs import (
     TrainingSplit,
+    clean_table,
     content_keys,
     foreign_parents,
     leaky_rows,
@@ -47,7 +49,8 @@ from .inputs import (
     set_digest,
     training_split,
 )
-from .report import histogram, per_condition, write_summary
+from .near_copy import guard_columns, guard_wanted, run_guard
+from .report import histogram, kept_rejected, per_condition, write_summary
 from .scores import LandmarkScorer, Paper5ptScorer
 from .select import select
 from .shapes import has_face, in_pixels
@@ -91,7 +94,7 @@ def compute_scores(
     return out
 
 
-def _overall(config: FilterConfig, labels, scores, kept, face, train: TrainingSplit, mismatched: int) -> dict:
+def _overall(config: FilterConfig, labels, scores, kept, face, train: TrainingSplit, mismatched: int, guard) -> dict:
     return {
         "score": config.score,
         "mode": config.mode,
@@ -106,6 +109,8 @@ def _overall(config: FilterConfig, labels, scores, kept, face, train: TrainingSp
         "image_id_mismatch": mismatched,
         "training_images": len(train.labels),
         "training_faces": int(has_face(train.points).sum()),
+        "near_copies": None if guard is None else int(guard.near_copy.sum()),
+        "near_copy_guard": None if guard is None else guard.summary(),
     }
 
 
@@ -118,7 +123,8 @@ def _check_provenance(synthetic: SyntheticSet, table, config: FilterConfig, trai
             "training split (parent_ids); 'rdface merge' will refuse them for this fold"
         )
     trained_on = table.column("trained_on").to_pylist()
-    leaks = leaky_rows(trained_on, table.column("generator").to_pylist(), config.fold)
+    generators = table.column("generator").to_pylist()
+    leaks = leaky_rows(trained_on, generators, config.fold, train.dataset.num_folds, str(synthetic.path))
     if leaks:
         shown = ", ".join(f"{n} trained on {tag}" for tag, n in sorted(leaks.items()))
         note(
@@ -136,12 +142,13 @@ def filter_synthetic(config: FilterConfig, *, landmarker: Landmarker | None = No
         train = training_split(dataset, config.fold)
         synthetic = open_synthetic(config.synthetic, dataset.class_names)
     table = read_rows(synthetic)
-    images = table.column("image").to_pylist()
     labels = read_labels(table, len(dataset.class_names), str(synthetic.path))
+    table, mismatched = clean_table(table, dataset, config.fold, str(synthetic.path))  # no held-out image, no metadata
+    images = table.column("image").to_pylist()
     keys = content_keys(images)
-    mismatched = sum(k != i for k, i in zip(keys, table.column("image_id").to_pylist()))
     _check_provenance(synthetic, table, config, train)
     inputs = [p for p in (config.dataset, config.synthetic) if Path(p).exists()]
+    wanted = guard_wanted(config.reject_near_copies)
     owner = FilterConfig.owner()
     with atomic_output_dir(config.output_dir, owner=owner, overwrite=config.overwrite, inputs=inputs) as tmp:
         detected = synthetic_landmarks(
@@ -150,23 +157,30 @@ def filter_synthetic(config: FilterConfig, *, landmarker: Landmarker | None = No
         )  # fmt: skip
         scoring_start = time.perf_counter()
         scores = compute_scores(config, train, images, labels, detected)
+        guard = run_guard(train, images, detected.points, threshold=config.near_copy_threshold) if wanted else None
+        selectable = scores["score"] if guard is None else np.where(guard.near_copy, np.nan, scores["score"])
         kept = select(
-            scores["score"], labels, mode=config.mode, threshold=config.threshold,
+            selectable, labels, mode=config.mode, threshold=config.threshold,
             top_n=config.keep_per_condition if config.mode == "top-n-per-condition" else config.top_n,
         )  # fmt: skip
         scoring_seconds = time.perf_counter() - scoring_start
         face = has_face(detected.points)
-        overall = _overall(config, labels, scores["score"], kept, face, train, mismatched)
-        rows = per_condition(labels, scores["score"], kept, face, dataset.class_names, dataset.abbreviations)
-        write_scored_set(tmp, config, dataset, synthetic, table, detected.points, scores, kept)
+        overall = _overall(config, labels, scores["score"], kept, face, train, mismatched, guard)
+        near = None if guard is None else guard.near_copy
+        rows = per_condition(labels, scores["score"], kept, face, dataset.class_names, dataset.abbreviations, near)
+        extra, card_note = guard_columns(scores["score"], kept, face, guard)
+        write_scored_set(tmp, config, dataset, synthetic, table, detected.points, scores, kept, extra, card_note)
         if (synthetic.path / GENERATION_CONFIG).is_file():
             (tmp / GENERATION_CONFIG).write_bytes((synthetic.path / GENERATION_CONFIG).read_bytes())
         write_summary(tmp, overall, rows)
         _plot(tmp, config, scores["score"], kept, overall)
-        config.save(tmp / config.config_file(), **_provenance(config, train, synthetic, landmarker))
+        kept_rejected(tmp / "kept_rejected.png", images, labels, scores["score"], kept, face, dataset.abbreviations)
+        provenance = _provenance(config, train, synthetic, landmarker)
+        config.save(tmp / config.config_file(), **provenance, near_copy_guard=overall["near_copy_guard"])
     return FilterResult(
         out=Path(config.output_dir).absolute(), score=config.score, mode=config.mode, fold=str(config.fold),
         images=overall["images"], kept=overall["kept"], rejected=overall["rejected"], no_face=overall["no_face"],
+        near_copies=None if guard is None else int(guard.near_copy.sum()),
         cached_landmarks=detected.cached, per_condition=rows, seconds=time.perf_counter() - start,
         scoring_seconds=scoring_seconds,
     )  # fmt: skip

@@ -86,11 +86,14 @@ def _float(value: float) -> float | None:
 def write_scored_set(
     folder: Path, config, dataset: RDFaceDataset, synthetic: SyntheticSet, table: pa.Table,
     points: np.ndarray, scores: dict[str, np.ndarray], kept: np.ndarray,
+    extra: Mapping[str, tuple] | None = None, card_note: str = "",
 ) -> None:  # fmt: skip
     """Every input row with ``landmarks`` (None without a face), ``score`` (None when not
-    scored), ``kept`` and the score's components, in the input's order."""
+    scored), ``kept``, the score's components and the ``extra`` columns (``{name: (feature,
+    values)}``: the near-copy guard's), in the input's order."""
     components = [k for k in scores if k != "score"]
-    features = output_features(synthetic, components, rescoring=True)
+    extra = dict(extra or {})
+    features = output_features(synthetic, components, rescoring=True, extra_last={k: f for k, (f, _) in extra.items()})
     writer = SyntheticSetWriter(folder, dataset.class_names, extra_features=features, shard_size=SHARD_SIZE)
     names = [n for n in table.column_names if n in writer.features]
     for i, row in enumerate(table.select(names).to_pylist()):
@@ -100,6 +103,7 @@ def write_scored_set(
         row["kept"] = bool(kept[i])
         for c in components:
             row[component_column(c)] = _float(scores[c][i])
+        row.update({k: values[i] for k, (_, values) in extra.items()})
         writer.add(row)
     rule = (
         f"score >= {config.threshold}"
@@ -112,4 +116,5 @@ def write_scored_set(
         f"is here: {int(kept.sum())} of {len(kept)} are `kept`. Use "
         "`load_dataset(<folder>, split='train').filter(lambda r: r['kept'])`, or `rdface merge`."
     )
+    description += card_note
     finish(writer, card_for("Filtered synthetic faces", description, table, dataset, tags=("filtered",)))

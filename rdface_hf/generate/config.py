@@ -26,6 +26,9 @@ class GenerateConfig(StageConfig):
     """Settings of one generation run (saved as ``generation_config.json`` in the set)."""
 
     stage: ClassVar[str] = "generate"
+    output_files: ClassVar[tuple[str, ...]] = (
+        "data/train-*.parquet", "README.md", "dropped.json", "summary.json", "sample_sheet.png",
+    )  # fmt: skip
     config_filename: ClassVar[str] = "generation_config.json"
 
     generator: Literal["lora", "fastgan", "morph"] = option(help="which generator makes the images")

@@ -20,6 +20,9 @@ class ReportConfig(StageConfig):
     """One report run (saved as ``report_config.json`` in the output folder)."""
 
     stage: ClassVar[str] = "report"
+    output_files: ClassVar[tuple[str, ...]] = (
+        "data/reports-*.parquet", "README.md", "reference_stats.json", "summary.json", "hpo_terms.json",
+    )  # fmt: skip
 
     output_dir: str = option(help="the report folder O (a dataset; a run with the same settings resumes)", metavar="O")
     dataset: str | None = option(

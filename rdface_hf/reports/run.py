@@ -11,7 +11,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from .._config import open_run_dir
-from .._io import atomic_write_json
+from .._io import atomic_write_json, input_digest
 from ..metrics.report_similarity.sections import REGIONS
 from .config import ReportConfig, ReportResult
 from .inputs import Source, open_source
@@ -21,6 +21,15 @@ from .writer import ReportWriter, report_card
 
 REFERENCE_FILE = "reference_stats.json"
 SUMMARY_FILE = "summary.json"
+
+
+def _model_digest(config: ReportConfig) -> str:
+    """The report model is an input: a local folder's contents, or the Hub id at its revision."""
+    if config.measured:
+        return "landmarks"
+    if Path(config.model).is_dir():
+        return input_digest(config.model) or ""
+    return f"{config.model}@{config.revision or 'main'}"
 
 
 def _vlm_reports(config: ReportConfig, source: Source, todo: list[int], writer: ReportWriter, bar, vlm) -> None:
@@ -83,7 +92,10 @@ def make_reports(config: ReportConfig) -> ReportResult:
     provenance = {"inputs_sha256": source.digest}
     if source.dataset is not None:
         provenance["dataset_sha256"] = source.dataset.digest
-    with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, **provenance) as (
+    digests = {"image set": source.digest, "dataset": provenance.get("dataset_sha256"), "model": _model_digest(config)}
+    with open_run_dir(
+        config, config.output_dir, overwrite=config.overwrite, inputs=inputs, digests=digests, **provenance
+    ) as (
         folder,
         resumed,
     ):

@@ -10,9 +10,14 @@ facial phenotype:
 - ``image_stats``: width, height, aspect, per-channel mean and SD, saturation,
   sharpness (Laplacian variance), JPEG blockiness, border uniformity,
   greyscale;
+- ``raw_file`` (when the release folder is given): each image file as the
+  release wrote it: byte size, width, height, format and the JPEG quantisation
+  tables (zeros for other formats);
+- ``raw_size``: the file's width and height alone;
 
-each with a standardised logistic regression and a 1-nearest-neighbour
-classifier. With ``--source-style 0`` every score should sit near chance; with
+each with a standardised logistic regression, a 1-nearest-neighbour classifier
+and a random forest (nonlinear: it finds thresholds and interactions the linear
+model and 1-NN miss). With ``--source-style 0`` every score should sit near chance; with
 ``--source-style 1`` the shared per-condition styles make them far above it.
 
 The metadata columns are audited too: ``identity`` and ``age`` (1-NN on their
@@ -32,6 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
@@ -42,7 +48,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 DESCRIPTORS = ("pixels32", "colour_hist", "corners", "image_stats")
-MODELS = ("logreg", "knn1")
+RAW_DESCRIPTORS = ("raw_file", "raw_size")
+MODELS = ("logreg", "knn1", "forest")
+FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 
 
 def _as_rgb(image) -> np.ndarray:
@@ -89,10 +97,28 @@ def describe(image) -> dict[str, np.ndarray]:
     return {"pixels32": small, "colour_hist": hist, "corners": corner, "image_stats": _stats(rgb)}
 
 
+def describe_file(path) -> dict[str, np.ndarray]:
+    """The raw-file descriptors of one image file: ``raw_file`` (byte size, width, height,
+    format one-hot, the first two JPEG quantisation tables, 64 values each, zeros when absent)
+    and ``raw_size`` (width, height)."""
+    path = Path(path)
+    with Image.open(path) as im:
+        w, h, fmt = im.width, im.height, (im.format or "").upper()
+        tables = getattr(im, "quantization", None) or {}
+    quant = np.zeros(128, np.float32)
+    for i, key in enumerate(sorted(tables)[:2]):
+        values = np.asarray(list(tables[key])[:64], np.float32)
+        quant[64 * i : 64 * i + len(values)] = values
+    onehot = np.array([fmt == f for f in FORMATS], np.float32)
+    raw = np.concatenate([[path.stat().st_size, w, h], onehot, quant]).astype(np.float32)
+    return {"raw_file": raw, "raw_size": np.array([w, h], np.float32)}
+
+
 def _models():
     return {
         "logreg": make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000)),
         "knn1": make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=1)),
+        "forest": RandomForestClassifier(n_estimators=300, random_state=0, n_jobs=1),
     }
 
 
@@ -102,12 +128,14 @@ def top1(model, x_train, y_train, x_test, y_test) -> float:
         return float((model.predict(x_test) == np.asarray(y_test)).mean())
 
 
-def image_audit(train_images: Sequence, y_train, test_images: Sequence, y_test) -> dict[str, dict[str, float]]:
-    """Top-1 on the test images of every descriptor x model."""
+def image_audit(train_images: Sequence, y_train, test_images: Sequence, y_test, describe=describe,
+                names: Sequence[str] = DESCRIPTORS) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Top-1 on the test images of every descriptor x model (``describe`` maps an image, or a
+    file path for :func:`describe_file`, to its descriptors)."""
     d_train = [describe(im) for im in train_images]
     d_test = [describe(im) for im in test_images]
     out: dict[str, dict[str, float]] = {}
-    for name in DESCRIPTORS:
+    for name in names:
         xa = np.stack([d[name] for d in d_train])
         xb = np.stack([d[name] for d in d_test])
         out[name] = {m: top1(model, xa, y_train, xb, y_test) for m, model in _models().items()}
@@ -187,6 +215,17 @@ def _release_rows(release) -> dict[str, dict]:
         return {row["image_name"]: row for row in csv.DictReader(fh)}
 
 
+def _release_files(release, split) -> list[Path] | None:
+    """The release's own file of every image of a split (by its unique image name), else None."""
+    if "image_name" not in split.column_names:
+        return None
+    found: dict[str, list[Path]] = {}
+    for p in (Path(release) / "rd_images").glob("*/*"):
+        found.setdefault(p.name, []).append(p)
+    names = list(split["image_name"])
+    return [found[n][0] for n in names] if all(len(found.get(n, ())) == 1 for n in names) else None
+
+
 def shortcut_audit(dataset, release=None) -> dict:
     """The whole audit on an :class:`~rdface_hf.dataset.RDFaceDataset` (train = every
     non-test image, scored on the fixed test split). ``release``: the raw release folder,
@@ -202,6 +241,9 @@ def shortcut_audit(dataset, release=None) -> dict:
         "images": image_audit(train["image"], y_train, test["image"], y_test),
         "metadata": metadata_audit(_columns(train, rows), y_train, _columns(test, rows), y_test),
     }
+    files = [_release_files(release, s) for s in (train, test)] if release is not None else [None]
+    if all(f is not None for f in files):
+        result["images"].update(image_audit(files[0], y_train, files[1], y_test, describe_file, RAW_DESCRIPTORS))
     truth = Path(release) / "phenotypes.json" if release is not None else None
     if truth is not None and truth.is_file():
         phenotypes = json.loads(truth.read_text(encoding="utf-8"))

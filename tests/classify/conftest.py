@@ -60,7 +60,7 @@ def _split(rows: list[tuple[int, int]], names: list[str], *, variant: int = 0, p
         data["image_id"].append(f"rdf-{prefix}{label}x{index:03d}")
         data["condition"].append(label)
         data["disease_abbr"].append(f"C{label}")
-        rng = np.random.default_rng(label * 100 + index)
+        rng = np.random.default_rng(label * 100 + index + 7919 * variant)
         points = mean_face + rng.normal(0, 0.004, size=mean_face.shape).astype(np.float32)
         points[label * 60 : label * 60 + 60, 0] += 0.03  # the "phenotype" in the shape
         data["landmarks"].append(points)
@@ -100,7 +100,7 @@ def _make_colour_dataset(
 ) -> Path:
     """``folds`` cross-validation parts of ``per_fold`` images per class, ``always`` images per
     class in every training split, ``test`` per class in the fixed test split (``test_variant``
-    changes only the test images' pixels)."""
+    changes only the test images' pixels and landmarks)."""
     names = CLASSES[:classes]
     index = iter(range(10_000))
     parts = {"train-always": _split([(c, next(index)) for c in range(classes) for _ in range(always)], names)}

@@ -61,6 +61,6 @@ def test_accelerate_launch_two_cpu_processes(colour_dataset, tiny_vit, tmp_path)
     assert results["run"]["processes"] == 2
     assert results["train_images"] == 16 and results["test"]["images"] == 8
     log = [json.loads(line) for line in (out / "fold_0" / "epochs.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in log] == [0, 1]
+    assert [r["epoch"] for r in log] == [1, 2]
     assert all(r["train_images_per_s"] > 0 for r in log)
     assert (out / "fold_0" / "model.safetensors").is_file() and (out / "summary.json").is_file()

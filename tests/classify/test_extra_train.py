@@ -50,7 +50,9 @@ def _run(dataset, out, extra, train_args, *more):
 def test_synthetic_set_adds_to_training_only(colour_dataset, tmp_path, train_args, images, capsys):
     names = RDFaceDataset(colour_dataset).class_names
     extra = write_set(tmp_path / "syn", names, images, trained_on="fold_1")
-    assert _run(colour_dataset, tmp_path / "out", extra, train_args) == 0
+    assert _run(colour_dataset, tmp_path / "refused", extra, train_args) == 2
+    assert "--allow-validation-overlap" in capsys.readouterr().err, "merge's rule: refused without the flag"
+    assert _run(colour_dataset, tmp_path / "out", extra, train_args, "--allow-validation-overlap") == 0
     assert "saw fold 0's validation images" in capsys.readouterr().err, "generators of another fold: said"
     results = json.loads((tmp_path / "out" / "fold_0" / "results.json").read_text())
     assert results["extra_train_images"] == 8 and results["train_images"] == 16
@@ -132,3 +134,72 @@ def test_refusals_are_one_line(colour_dataset, tmp_path, train_args, images, cap
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err
         assert not out.exists()
+
+
+def _simulated_rows(folder, class_names, blobs, **kw):
+    """A set of raw image bytes declared ``simulate`` with no parents (the most innocent provenance)."""
+    import hashlib
+
+    writer = SyntheticSetWriter(folder, class_names, extra_features=kw.pop("features", None))
+    for i, (label, data) in enumerate(blobs):
+        row = {"image": {"bytes": data, "path": None}, "image_id": hashlib.sha256(data).hexdigest(),
+               "condition": label, "generator": "simulate", "source": "sim", "prompt": "", "seed": i,
+               "params": "{}", "parent_ids": [], "trained_on": "none"}  # fmt: skip
+        row.update({k: v[i] if isinstance(v, list) else v for k, v in kw.items()})
+        writer.add(row)
+    writer.finish(_card())
+    return folder
+
+
+def _held_out(dataset_path, split, fold=None):
+    ds = RDFaceDataset(dataset_path)
+    rows = (ds.test if split == "test" else ds.split(split, fold)).cast_column("image", datasets.Image(decode=False))
+    return [(int(c), im["bytes"]) for im, c in zip(rows["image"], rows["condition"])]
+
+
+def _png(pixels):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_held_out_images_are_refused_whatever_the_provenance(colour_dataset, tmp_path, train_args, images, capsys):
+    """The leak test: verbatim test images (and fold 0's validation images) declared simulated never train."""
+    names = RDFaceDataset(colour_dataset).class_names
+    own = [(c, _png(p)) for c, p in images]
+    cases = {
+        "test": own + _held_out(colour_dataset, "test")[:3],
+        "validation": own + _held_out(colour_dataset, "validation", 0)[:2],
+    }
+    for name, blobs in cases.items():
+        extra = _simulated_rows(tmp_path / name, names, blobs)
+        assert _run(colour_dataset, tmp_path / "out", extra, train_args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert (
+            len(err) == 1
+            and "are held-out" in err[0]
+            and f"{'test' if name == 'test' else 'validation'} image" in err[0]
+        )
+        assert not (tmp_path / "out").exists()
+    extra = _simulated_rows(tmp_path / "own", names, own)
+    assert _run(colour_dataset, tmp_path / "out", extra, train_args) == 0  # the same set without them trains
+
+
+def test_provenance_fields_are_strict(colour_dataset, tmp_path, train_args, images, capsys):
+    names = RDFaceDataset(colour_dataset).class_names
+    own = [(c, _png(p)) for c, p in images]
+    cases = [
+        (_simulated_rows(tmp_path / "kept", names, own, kept="False", features={"kept": datasets.Value("string")}),
+         "'kept' must be boolean"),
+        (_simulated_rows(tmp_path / "digit", names, own, generator="morph", trained_on="٠"), "trained_on"),
+        (_simulated_rows(tmp_path / "upper", names, own, generator="morph", trained_on="TEST"), "trained_on"),
+        (_simulated_rows(tmp_path / "zeros", names, own, generator="morph", trained_on="fold_00"), "trained_on"),
+    ]  # fmt: skip
+    for extra, message in cases:
+        assert _run(colour_dataset, tmp_path / "out", extra, train_args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err

@@ -60,6 +60,10 @@ def test_probe_selection_never_sees_the_test_split(make_colour_dataset, tmp_path
     for method in ("centroid", "logistic"):
         assert runs[0]["methods"][method]["validation"] == runs[1]["methods"][method]["validation"]
     assert runs[0]["methods"]["logistic"]["C_trials"] == runs[1]["methods"]["logistic"]["C_trials"]
+    from rdface_hf.dataset import RDFaceDataset
+
+    test_points = [RDFaceDataset(tmp_path / f"d{v}").landmarks(RDFaceDataset(tmp_path / f"d{v}").test) for v in (0, 1)]
+    assert not np.allclose(test_points[0], test_points[1]), "the control: the test landmarks did differ"
 
 
 def test_centroid_scores_rank_the_nearest_mean_first():
@@ -83,3 +87,10 @@ def test_probe_bad_flags(colour_dataset, tmp_path, capsys, extra, message):
     assert _probe(colour_dataset, tmp_path / "o", *extra) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_overwrite_keeps_a_users_file(colour_dataset, tmp_path, capsys, user_file_survives):
+    argv = ["probe", "--dataset", str(colour_dataset), "--output-dir", str(tmp_path / "p"), "--no-progress",
+            "--model", "landmarks"]  # fmt: skip
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "p", capsys)

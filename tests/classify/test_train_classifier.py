@@ -18,6 +18,10 @@ def test_fold_writes_model_processor_results_and_log(colour_dataset, tmp_path, t
     assert main(train_args(colour_dataset, out, "--fold", "0")) == 0
     printed = capsys.readouterr().out
     assert "fold 0: epoch" in printed and "test top-1" in printed
+    assert "±" not in printed, "one fold has no spread to print"
+    assert main(train_args(colour_dataset, out, "--fold", "0")) == 0
+    again = capsys.readouterr().out
+    assert again.startswith("already done:") and "nothing to train" in again and "trained" not in again, again
     fold = out / "fold_0"
     for name in (
         "config.json",
@@ -35,8 +39,9 @@ def test_fold_writes_model_processor_results_and_log(colour_dataset, tmp_path, t
     assert saved["stage"] == "train-classifier" and saved["epochs"] == 3 and saved["learning_rate"] == 3e-3
     assert (out / "train_config.json").is_file()
     results = _results(out)
+    assert f"fold 0: epoch {results['best_epoch']} selected" in printed, "the log and results.json agree"
     log = [json.loads(line) for line in (fold / "epochs.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in log] == [0, 1, 2]
+    assert [r["epoch"] for r in log] == [1, 2, 3], "epochs count from 1 (log, plot, results.json)"
     best = max(log, key=lambda r: (r["validation_top_1"], -r["validation_loss"]))
     assert results["best_epoch"] == best["epoch"], "best validation top-1, ties broken by the lower loss"
     assert results["validation"]["top_1"] == pytest.approx(best["validation_top_1"])
@@ -113,3 +118,21 @@ def test_config_file_reruns_and_other_settings_are_refused(colour_dataset, tmp_p
     assert main(train_args(colour_dataset, out, "--fold", "0", "--epochs", "2")) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--epochs" in err[0] and "--overwrite" in err[0]
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    make_colour_dataset, tmp_path, train_args, capsys, user_file_survives, input_change_refused
+):
+    """A summary must never average a fold trained on an old split with folds of a new one."""
+    import shutil
+
+    dataset = make_colour_dataset(tmp_path / "d" / "rdface")
+    out = tmp_path / "run"
+    argv = train_args(dataset, out, "--fold", "0", "--epochs", "1")
+    assert main(argv) == 0
+    user_file_survives(argv, out, capsys)
+    shutil.rmtree(dataset)
+    make_colour_dataset(dataset, test_variant=1)  # rebuilt at the same path
+    input_change_refused(argv, capsys, "dataset")
+    saved = json.loads((out / "train_config.json").read_text())
+    assert "overwrite" not in saved, "--overwrite is a run-time switch, never saved"

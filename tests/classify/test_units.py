@@ -133,3 +133,13 @@ def test_gpu_benchmark_script_smoke(capsys):
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["smoke"] is True and figures["folds"] == 2 and figures["anchor_images_per_s"] == 2509
     assert figures["train_images_per_s"] > 0 and figures["five_fold_seconds"] > 0
+
+
+def test_one_fold_prints_no_spread():
+    from rdface_hf.classify.scoring import aggregate, percent, summary_markdown, summary_row
+
+    assert percent(aggregate([0.5])) == "50.00"
+    assert percent(aggregate([0.5, 0.7])) == "60.00 ± 14.14"
+    one = summary_row("m", {0: {"test": {"top_1": 0.25}}})
+    table = summary_markdown([one], title="t", caption="c")
+    assert "| m | 25.00 |" in table and "25.00 ±" not in table

@@ -40,3 +40,20 @@ def test_demo_never_replaces_a_folder_it_did_not_make(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     assert main(["demo", "--output-dir", str(tmp_path / "new"), "--difficulty", "5"]) == 2
     assert not (tmp_path / "new").exists(), "a bad flag writes nothing"
+
+
+def test_a_rerun_keeps_what_the_user_saved_in_its_sub_folders(tmp_path, capsys, landmarker_model):
+    """Every sub-folder is checked before any work: a notebook in merged/ stops the rerun at once."""
+    out = tmp_path / "demo"
+    argv = ["demo", "--output-dir", str(out), "--conditions", "3", "--seed", "3", "--workers", "1"]
+    assert main(argv) == 0
+    for sub in ("raw", "merged"):
+        (out / sub / "notes.ipynb").write_text("{}")
+        stamp = (out / "rdface" / "README.md").stat().st_mtime_ns
+        capsys.readouterr()
+        assert main(argv) == 2
+        err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+        assert len(err) == 1 and "notes.ipynb" in err[0], err
+        assert (out / sub / "notes.ipynb").read_text() == "{}"
+        assert (out / "rdface" / "README.md").stat().st_mtime_ns == stamp, "refused before any work"
+        (out / sub / "notes.ipynb").unlink()

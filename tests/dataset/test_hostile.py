@@ -160,10 +160,10 @@ def test_a_full_disk_or_io_error_is_one_line_and_leaves_nothing(
         raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(io_module.os, "fsync", fail)  # every atomic write fails
-    for target, flags in ((tmp_path / "new", ()), (out, ("--overwrite",))):
+    for target, flags, kept in ((tmp_path / "new", (), "nothing was written"), (out, ("--overwrite",), "is kept")):
         status, _, err = rdface_build(raw, target, *flags)
         assert status == 2
-        one_line(err, os.strerror(code), errno.errorcode[code], "nothing was written")
+        one_line(err, os.strerror(code), errno.errorcode[code], kept)  # says truthfully what was kept
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "raw"], "no partial folder, no lock"
     assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before, "the earlier build is intact"

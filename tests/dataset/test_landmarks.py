@@ -122,3 +122,21 @@ def test_several_faces_largest_first_and_detect_still_gives_one(distinct_faces, 
     assert areas[0] > areas[1] and faces[0].box[0] > 0.45, "the larger (right) face first"
     assert isinstance(single, landmarks.FaceLandmarks) and single.points.shape == (478, 3)
     np.testing.assert_allclose(largest.points, faces[0].points)
+
+
+def test_a_script_that_never_closes_its_landmarker_exits_quietly(landmarker_model, tmp_path):
+    """MediaPipe's own __del__ fails at interpreter teardown ("Exception ignored in __del__"):
+    a landmarker left open is closed at exit, while MediaPipe's threads still run."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from rdface_hf.dataset.landmarks import FaceLandmarker\n"
+        f"lm = FaceLandmarker({landmarker_model!r})\n"
+        "print(lm.detect(np.zeros((64, 64, 3), np.uint8)))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "None", done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr

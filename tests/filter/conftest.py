@@ -105,13 +105,18 @@ def split(rows: list[tuple[int, int, np.ndarray | None]], prefix: str, seed_base
     return Dataset.from_dict(data, features=features)
 
 
-def write_dataset(root: Path, write_built_dataset, *, test_variant: int = 0, train_per_class: int = 5) -> Path:
-    """Train (always-train), fold-0 validation and test splits; ``test_variant`` changes only the test split."""
+def write_dataset(
+    root: Path, write_built_dataset, *, test_variant: int = 0, train_per_class: int = 5, validation_variant: int = 0
+) -> Path:
+    """Train (always-train), fold-0 validation and test splits; ``test_variant`` changes only the
+    test split, ``validation_variant`` only the validation split."""
     if root.exists():
         shutil.rmtree(root)
     rng = np.random.default_rng(5)
     train = [(c, i, face(c, rng)) for c in range(3) for i in range(train_per_class)]
-    validation = [(c, 50 + i, face(c, rng)) for c in range(3) for i in range(2)]
+    vrng = rng if validation_variant == 0 else np.random.default_rng(2000 + validation_variant)
+    validation = [(c, 50 + i, face((c + validation_variant) % 3, vrng, 1.0 + 3.0 * validation_variant))
+                  for c in range(3) for i in range(2)]  # fmt: skip
     trng = np.random.default_rng(1000 + test_variant)
     test = [(c, 80 + i, face((c + test_variant) % 3, trng, 3.0 * test_variant + 1)) for c in range(3) for i in range(2)]
     return write_built_dataset(

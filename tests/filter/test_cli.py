@@ -95,7 +95,7 @@ def test_cli_with_mediapipe_rejects_faceless_images_and_caches_them(capsys, filt
     capsys.readouterr()
     assert main([*argv, "--output-dir", str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
-    assert "kept 0, rejected 20 (20 without a face)" in out and "cached for 0" in out
+    assert "kept 0, rejected 20 (20 without a face)" in out and "0 landmark cache hits" in out
     entries = sorted(p.stem for p in cache.rglob("*.npy"))
     ds = load_dataset(str(tmp_path / "a"), split="train")
     assert entries == sorted(ds["image_id"])  # keyed by the content hash (the set's image_id)
@@ -105,12 +105,12 @@ def test_cli_with_mediapipe_rejects_faceless_images_and_caches_them(capsys, filt
     # second run: every landmark from the cache, same bytes out; --config reruns the saved settings
     assert main(["filter", "--config", str(tmp_path / "a" / "filter_config.json"), "--landmark-cache", str(cache),
                  "--output-dir", str(tmp_path / "b"), "--no-progress"]) == 0  # fmt: skip
-    assert "cached for 20" in capsys.readouterr().out
+    assert "20 landmark cache hits" in capsys.readouterr().out
     for name in ("filter_config.json", "filter_summary.json", "README.md", "score_histogram.png"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     # a corrupt cache entry is detected again, not trusted
     victim = next(cache.rglob("*.npy"))
     victim.write_bytes(b"garbage")
     assert main([*argv, "--output-dir", str(tmp_path / "c")]) == 0
-    assert "cached for 19" in capsys.readouterr().out
+    assert "19 landmark cache hits" in capsys.readouterr().out
     assert np.load(victim).shape == (479, 3)

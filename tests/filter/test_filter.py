@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 from datasets import load_dataset
 
+from rdface_hf._sheets import CAPTION, CELL, HEADER, LABEL_WIDTH
 from rdface_hf.dataset.synthetic import SyntheticSet
+from rdface_hf.filter import report
 from rdface_hf.filter.config import FilterConfig
+from rdface_hf.filter.report import KEPT_REJECTED_IMAGES
 from rdface_hf.filter.run import filter_synthetic
 
 
@@ -28,7 +31,7 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_outputs_and_no_face_rows(filter_inputs, tmp_path):
+def test_outputs_and_no_face_rows(filter_inputs, tmp_path, assert_picture):
     dataset, synthetic, landmarker = filter_inputs
     result = run(dataset, synthetic, tmp_path / "out", landmarker, mode="top-n-per-condition", top_n=3)
     out = tmp_path / "out"
@@ -55,6 +58,8 @@ def test_outputs_and_no_face_rows(filter_inputs, tmp_path):
     assert (out / "filter_summary.csv").read_text().startswith("condition,abbr,images,no_face")
     assert "| Alpha syndrome | ALP | 7 | 1 |" in (out / "filter_summary.md").read_text()
     assert (out / "score_histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    sheet = assert_picture(out / "kept_rejected.png")  # one row per condition, captions under the cells
+    assert sheet.shape[:2] == (HEADER + 3 * (CELL + CAPTION), LABEL_WIDTH + (2 * KEPT_REJECTED_IMAGES + 1) * CELL)
     saved = json.loads((out / "filter_config.json").read_text())
     assert saved["stage"] == "filter" and saved["fold"] == "0" and saved["score"] == "landmarks"
     assert "output_dir" not in saved and len(saved["provenance"]["training_split_digest"]) == 64
@@ -161,3 +166,19 @@ def test_a_filtered_set_can_be_rescored(filter_inputs, tmp_path):
     ds = load_dataset(str(tmp_path / "second"), split="train")
     assert sum(ds["kept"]) == 5 and not any(c.startswith("score_") for c in ds.column_names)
     assert all(s is None or 0.9 < s <= 1.0 for s in ds["score"])
+
+
+def test_kept_rejected_shows_the_best_kept_and_the_worst_rejected(tmp_path, monkeypatch):
+    drawn = {}
+    monkeypatch.setattr(report, "write_sheets", lambda path, rows, header: drawn.update(rows=rows, header=header))
+    images = [f"img{i}" for i in range(8)]
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    scores = np.array([0.5, 0.9, 0.1, np.nan, 0.7, 0.2, 0.3, 0.4])
+    kept = np.array([True, True, False, False, True, False, False, True])
+    face = np.array([True, True, True, False, True, True, True, True])
+    report.kept_rejected(tmp_path / "k.png", images, labels, scores, kept, face, ["AA", "BB"], per_side=2)
+    first, second = drawn["rows"]
+    assert first.label == "AA" and first.cells == ["img1", "img4", None, "img2", "img3"]
+    assert first.captions == ["0.900", "0.700", "", "0.100", "no face"]
+    assert second.label == "BB" and second.cells == ["img7", None, None, "img5", "img6"]
+    assert second.captions == ["0.400", "", "", "0.200", "0.300"]

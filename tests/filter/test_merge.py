@@ -101,3 +101,41 @@ def test_merge_refuses_images_made_from_validation_images(filter_inputs, tmp_pat
     with pytest.raises(InputError, match="1 kept image"):
         merge(MergeConfig(dataset=str(dataset), synthetic=str(tmp_path / "morphs"), output_dir=str(tmp_path / "m"),
                           unfiltered=True))  # fmt: skip
+
+
+def test_overwrite_replaces_only_what_filter_and_merge_wrote(filter_inputs, tmp_path):
+    """A file the user saved in O stops --overwrite (one line naming it), and the output stays;
+    a filter output holds a copy of its input's generation_config.json and is still no
+    generator's output."""
+    from rdface_hf._config import open_run_dir
+    from rdface_hf.generate.config import GenerateConfig
+
+    dataset, synthetic, landmarker = filter_inputs
+    scored = filtered(dataset, synthetic, tmp_path / "scored", landmarker, mode="top-n-per-condition", top_n=2)
+    merged = tmp_path / "merged"
+    merge(MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(merged)))
+    assert (scored / "generation_config.json").is_file()
+    with (
+        pytest.raises(InputError, match="was not written by this command"),
+        open_run_dir(
+            GenerateConfig(generator="morph", dataset=str(dataset), output_dir=str(scored)), scored, overwrite=True
+        ),
+    ):
+        pass
+    for out, rerun in (
+        (scored, lambda: filtered(dataset, synthetic, scored, landmarker, overwrite=True)),
+        (
+            merged,
+            lambda: merge(
+                MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(merged), overwrite=True)
+            ),
+        ),
+    ):
+        (out / "notes.ipynb").write_text("{}")
+        before = digest_tree(out)
+        with pytest.raises(InputError, match=r"notes\.ipynb"):
+            rerun()
+        assert digest_tree(out) == before
+        (out / "notes.ipynb").unlink()
+        rerun()  # only our own files: replaced
+        assert not (out / "notes.ipynb").exists() and (out / ".rdface_manifest.json").is_file()

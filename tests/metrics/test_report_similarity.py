@@ -144,8 +144,22 @@ def test_input_errors():
         report_similarity(SYN, REAL, ["A"], REAL_C, methods=["tfidf"])
     with pytest.raises(ValueError, match="methods"):
         report_similarity(SYN, REAL, SYN_C, REAL_C, methods=["bleu"])
-    with pytest.raises(ValueError, match="cannot load the embedding model"):
+    with pytest.raises(ValueError, match="cannot load the embedding model") as info:
         report_similarity(SYN, REAL, SYN_C, REAL_C, embedding_model="no-such-org/no-such-model")
+    message = str(info.value)  # one line that names the choices
+    assert "\n" not in message and "local model folder" in message and "SentenceTransformer" in message
+    assert "None" in message
+
+
+def test_no_embedding_model_is_tfidf_alone():
+    """embedding_model=None (offline, no cache): the TF-IDF similarity, no model loaded, no AttributeError."""
+    out = report_similarity(SYN, REAL, SYN_C, REAL_C, embedding_model=None)
+    alone = report_similarity(SYN, REAL, SYN_C, REAL_C, methods=["tfidf"])
+    assert out["tfidf_similarity"] == pytest.approx(alone["tfidf_similarity"])
+    assert "embedding_similarity" not in out and "embedding_model" not in out
+    assert set(out["per_region"]) == {"tfidf"}
+    with pytest.raises(ValueError, match="no method"):
+        report_similarity(SYN, REAL, SYN_C, REAL_C, methods=["embedding"], embedding_model=None)
 
 
 def test_evaluate_load_offline(minilm):

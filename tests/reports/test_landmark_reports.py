@@ -178,3 +178,23 @@ def test_a_missing_landmarker_file_is_refused_up_front(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--landmarker" in err[0] and "no such file" in err[0], err
     assert not (tmp_path / "out").exists()
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    tmp_path, landmark_build, capsys, user_file_survives, input_change_refused
+):
+    """Reports resumed on a rebuilt dataset would disagree with their reference_stats.json."""
+    import shutil
+
+    from rdface_hf.cli import main
+
+    build = landmark_build()
+    argv = ["report", "--dataset", str(build), "--model", "landmarks", "--split", "test", "--no-progress",
+            "--output-dir", str(tmp_path / "rep")]  # fmt: skip
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "rep", capsys)
+    reference = (tmp_path / "rep" / "reference_stats.json").read_bytes()
+    shutil.rmtree(build)
+    landmark_build(test_telorism=3.0)  # the same path, other data
+    input_change_refused(argv, capsys, "image set")
+    assert (tmp_path / "rep" / "reference_stats.json").read_bytes() == reference

@@ -29,6 +29,8 @@ def audits(tmp_path_factory, landmarker_model):
 def test_without_source_style_nothing_but_the_face_tells_the_condition(audits):
     a = audits[0.0]
     assert a["classes"] == 8 and a["test_images"] >= 14
+    assert {"raw_file", "raw_size", "image_stats"} <= set(a["images"]), "the release's own files are audited"
+    assert all(set(scores) == {"logreg", "knn1", "forest"} for scores in a["images"].values())
     for descriptor, scores in a["images"].items():
         for model, top1 in scores.items():
             assert top1 <= 3 * a["chance_top1"], (descriptor, model, top1)
@@ -73,3 +75,20 @@ def test_descriptors_of_any_picture():
 
     d = describe(np.zeros((50, 80, 3), np.uint8))
     assert d["pixels32"].shape == (32 * 32 * 3,) and d["corners"].shape == (12,) and d["image_stats"][0] == 80
+
+
+def test_raw_file_descriptors_read_the_file_as_written(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from rdface_hf.sim.audit import describe_file
+
+    pixels = np.random.default_rng(0).integers(0, 255, size=(40, 60, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "a.jpg", quality=90)
+    Image.fromarray(pixels).save(tmp_path / "b.jpg", quality=40)
+    Image.fromarray(pixels).save(tmp_path / "c.png")
+    a, b, c = (describe_file(tmp_path / n) for n in ("a.jpg", "b.jpg", "c.png"))
+    assert a["raw_file"][0] == (tmp_path / "a.jpg").stat().st_size and list(a["raw_size"]) == [60, 40]
+    assert a["raw_file"][3] == 1 and c["raw_file"][4] == 1, "format one-hot: JPEG, PNG"
+    assert (a["raw_file"][9:] > 0).all() and not c["raw_file"][9:].any(), "quantisation tables only for JPEG"
+    assert (b["raw_file"][9:] > a["raw_file"][9:]).any(), "another quality, other tables"

@@ -32,7 +32,7 @@ def test_same_seed_is_byte_identical_across_runs_and_workers(release_files, smal
     assert "only 2 source portrait(s) in use (fewer than 20)" in captured.err, "the built-in pair is flagged"
     first, second = release_files(small_release), release_files(again)
     assert sorted(first) == sorted(second)
-    assert len(first) == 15 + 4
+    assert len(first) == 15 + 5  # images, CSV, ground truth, README, config, the output manifest
     for name in first:
         assert first[name] == second[name], name
 
@@ -156,3 +156,10 @@ def test_too_many_conditions_is_refused_at_once(tmp_path, capsys):
     rc = cli.main(["simulate", str(tmp_path / "out"), "--conditions", str(max_conditions() + 1)])
     err = capsys.readouterr().err
     assert rc == 2 and f"at most {max_conditions()}" in err
+
+
+def test_overwrite_keeps_a_users_file(tmp_path, capsys, user_file_survives):
+    argv = ["simulate", "--conditions", "2", "--per-condition-mean", "1.5", "--image-size", "64", "--workers", "1",
+            str(tmp_path / "raw")]  # fmt: skip
+    assert cli.main(argv) == 0
+    user_file_survives(argv, tmp_path / "raw", capsys)

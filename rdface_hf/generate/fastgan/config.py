@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 from ..._config import StageConfig, is_hub_repo_id, option, require
 from ..._results import StageResult
+from ..._tracking import REPORT_TO_HELP, RUN_NAME_HELP
 
 RESOLUTIONS = (64, 128, 256, 512, 1024)
 AUGMENTATIONS = ("color", "translation", "cutout")
@@ -19,6 +20,10 @@ class TrainFastGANConfig(StageConfig):
     """One FastGAN training run (saved as ``train_fastgan_config.json`` in O)."""
 
     stage: ClassVar[str] = "train-fastgan"
+    output_files: ClassVar[tuple[str, ...]] = (
+        "config.json", "model.safetensors", "README.md", "discriminator/*", "samples/*", "checkpoints/*",
+        "trainer_state.json", ".final.tmp/*",
+    )  # fmt: skip
 
     dataset: str = option(help="RDFace build folder or Hub dataset id")
     output_dir: str = option(help="the model folder O (a run of the same settings resumes)", metavar="O")
@@ -52,6 +57,10 @@ class TrainFastGANConfig(StageConfig):
         None, help="after training, upload the model to this private Hub repo", metavar="ORG/NAME", run_only=True
     )
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
+    report_to: Literal["none", "tensorboard", "wandb", "trackio", "all"] = option(
+        "none", help=REPORT_TO_HELP, run_only=True
+    )
+    run_name: str | None = option(None, help=RUN_NAME_HELP, run_only=True)
 
     def validate(self) -> None:
         require(bool(str(self.dataset).strip()), "dataset", "must name a build folder or Hub dataset id")

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ..._config import open_run_dir
 from ..._errors import InputError
+from ..._io import input_digest
 from ...dataset.facade import select_conditions
 from ...dataset.synthetic import SyntheticImage, SyntheticSetWriter, synthetic_card
 from ..config import GenerateConfig, GenerateResult
@@ -117,10 +118,10 @@ def generate_fastgan(config: GenerateConfig, *, progress: bool = True, landmarke
         raise InputError(f"the model {source} was trained on none of the chosen conditions")
     g.to(_device())
     inputs = [config.model] if Path(config.model).is_dir() else []
-    with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, model=source) as (
-        folder,
-        _resumed,
-    ):
+    digest = input_digest(config.model) if Path(config.model).is_dir() else f"{source}"
+    with open_run_dir(
+        config, config.output_dir, overwrite=config.overwrite, inputs=inputs, digests={"model": digest}, model=source
+    ) as (folder, _resumed):
         writer = SyntheticSetWriter(folder, g.class_names)
         if g.conditional:
             made, dropped = _conditional(g, writer, conditions, config, source, progress)
@@ -135,7 +136,7 @@ def generate_fastgan(config: GenerateConfig, *, progress: bool = True, landmarke
             finally:
                 if own:
                     landmarker.close()
-        writer.finish(_card(g, source, config, conditions))
+        writer.finish(_card(g, source, config, conditions), sample_sheet=True)
         total = writer.count()
     return GenerateResult(
         out=Path(folder), generator="fastgan", images=total, new_images=made,

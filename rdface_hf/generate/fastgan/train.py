@@ -13,7 +13,6 @@ Runs in one process or under ``accelerate launch -m rdface_hf.cli train-fastgan`
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import time
@@ -23,8 +22,9 @@ import torch
 from tqdm.auto import tqdm
 
 from ... import __version__
-from ..._config import open_run_dir
-from ..._io import atomic_write_json
+from ... import _tracking as tracking
+from ..._io import atomic_write_json, input_digest
+from ..._runs import shared_run_dir
 from ...dataset.facade import RDFaceDataset
 from .config import TrainFastGANConfig, TrainFastGANResult
 from .data import TrainingData, load_training_data
@@ -67,21 +67,11 @@ def build_models(config: TrainFastGANConfig, dataset: RDFaceDataset, data: Train
     return generator, discriminator
 
 
-@contextlib.contextmanager
-def _run_dir(accelerator, config: TrainFastGANConfig, inputs, **provenance):
-    """The output folder: opened (locked, checked, resumable) by the main process only."""
-    if accelerator.is_main_process:
-        with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, **provenance) as (
-            folder,
-            _resumed,
-        ):
-            accelerator.wait_for_everyone()
-            yield folder
-            accelerator.wait_for_everyone()
-    else:
-        accelerator.wait_for_everyone()
-        yield Path(config.output_dir).absolute()
-        accelerator.wait_for_everyone()
+def _loss_digest(config: TrainFastGANConfig, recon_name: str) -> str:
+    """The reconstruction loss is an input too: which one, and a local perceptual model's contents."""
+    if recon_name.startswith("backbone:") and Path(config.perceptual_model).is_dir():
+        return f"{recon_name}:{input_digest(config.perceptual_model)}"
+    return recon_name
 
 
 def save_final(folder: Path, trainer: Trainer) -> None:
@@ -105,18 +95,31 @@ def _loop(trainer: Trainer, folder: Path, first: int, progress: bool) -> None:
     bar = tqdm(
         total=cfg.max_train_steps, initial=first, desc="train-fastgan", unit="step", disable=not (progress and main)
     )
+    since, last = time.perf_counter(), first
     with bar:
         for step in range(first + 1, cfg.max_train_steps + 1):
             losses = trainer.step(step)
             bar.update(1)
             if step % LOG_STEPS == 0 or step == cfg.max_train_steps:
-                bar.set_postfix(trainer.log(step, losses), refresh=False)
+                record = trainer.log(step, losses)
+                bar.set_postfix(record, refresh=False)
+                _track(trainer, record, (step - last) * cfg.batch_size / max(time.perf_counter() - since, 1e-9))
+                since, last = time.perf_counter(), step
             if main and step % cfg.sample_steps == 0:
                 trainer.sample_grid(folder / "samples" / f"step-{step:06d}.png")
+                tracking.log_image(acc, "samples", folder / "samples" / f"step-{step:06d}.png", step)
             if step % cfg.checkpointing_steps == 0 or step == cfg.max_train_steps:
                 acc.wait_for_everyone()
                 if main:
                     trainer.checkpoint(folder / "checkpoints", step)
+
+
+def _track(trainer: Trainer, record: dict, images_per_second: float) -> None:
+    """The losses, learning rate and throughput to the trackers (``--report-to``)."""
+    values = {f"train/{k}": v for k, v in record.items() if k != "step"}
+    values["train/learning_rate"] = trainer.opt_g.param_groups[0]["lr"]
+    values["train/images_per_second"] = images_per_second * trainer.accelerator.num_processes
+    trainer.accelerator.log(values, step=record["step"])
 
 
 def train_fastgan(config: TrainFastGANConfig, *, progress: bool = True) -> TrainFastGANResult:
@@ -125,21 +128,32 @@ def train_fastgan(config: TrainFastGANConfig, *, progress: bool = True) -> Train
 
     start = time.perf_counter()
     # The discriminator's decoders run on real images only: unused parameters in the other passes.
-    accelerator = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+    accelerator = Accelerator(
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+        **tracking.accelerator_kwargs(config),  # a tracker that is not installed: refused here, before any work
+    )
     dataset = RDFaceDataset(config.dataset)
     data = load_training_data(dataset, config.fold, config.conditions, config.resolution)
     recon, recon_name = reconstruction_loss(config.recon_loss, config.perceptual_model)
     generator, discriminator = build_models(config, dataset, data, recon_name)
     inputs = [dataset.root] if dataset.repo_id is None else []
     pushed = None
-    with _run_dir(accelerator, config, inputs, dataset_digest=dataset.digest, training_digest=data.digest) as folder:
+    digests = {"dataset": dataset.digest, "reconstruction loss": _loss_digest(config, recon_name)}
+    with shared_run_dir(
+        config, accelerator, inputs=inputs, digests=digests, dataset_digest=dataset.digest, training_digest=data.digest
+    ) as (folder, _resumed):
         trainer = Trainer(config, data, generator, discriminator, recon, accelerator)
         first = trainer.resume(folder / "checkpoints")
-        _loop(trainer, folder, first, progress)
-        if accelerator.is_main_process:
-            save_final(folder, trainer)
-            if config.push_to_hub:
-                pushed = push_model(folder, config.push_to_hub)
+        tracking.start(accelerator, config, folder)
+        try:
+            _loop(trainer, folder, first, progress)
+            if accelerator.is_main_process:
+                save_final(folder, trainer)
+                tracking.log_image(accelerator, "samples", folder / "samples" / "final.png", config.max_train_steps)
+                if config.push_to_hub:
+                    pushed = push_model(folder, config.push_to_hub)
+        finally:
+            tracking.finish(accelerator)
     return TrainFastGANResult(
         out=str(folder), mode=config.mode, resolution=config.resolution, steps=config.max_train_steps,
         resumed_from=first, images=len(data.labels), conditions=len(data.conditions),

@@ -9,17 +9,15 @@ an uninterrupted one would be (bit for bit on a CPU).
 from __future__ import annotations
 
 import copy
-import io
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ..._io import atomic_write_bytes
+from ..._sheets import Row, write_sheets
 from .checkpoint import checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
 from .config import TrainFastGANConfig
 from .data import TrainingData, sample_batch
@@ -29,6 +27,7 @@ from .models import crop_part
 
 LOSSES = ("loss_d_real", "loss_d_fake", "loss_rec", "loss_g")
 GRID_TILE = 128  # px per sample in a grid
+GRID_SEEDS = 8  # samples per condition in a grid
 
 
 def init_weights(module: nn.Module) -> None:
@@ -154,19 +153,17 @@ class Trainer:
         save_checkpoint(root, step, self._modules(), self._optimizers(), {"history": self.history})
         prune_checkpoints(root, self.config.checkpoints_total_limit)
 
-    def sample_grid(self, path: Path) -> None:
-        """A grid of EMA samples: 8 seeds per row, one row per trained condition (up to 8)."""
+    def sample_grid(self, path: Path) -> list[Path]:
+        """EMA samples, one row per trained condition (all of them, labelled with their
+        abbreviations; paged by 16 rows: ``final.png``, ``final-2.png``, ...), 8 seeds per row;
+        a pooled model: 4 unlabelled rows."""
         g = self.ema.model
         if g.conditional:
-            conds = self.data.conditions[:8]
-            seeds, conditions = list(range(8)) * len(conds), [c for c in conds for _ in range(8)]
+            labels = [g.abbreviations[c] for c in self.data.conditions]
+            seeds, conditions = list(range(GRID_SEEDS)) * len(labels), [c for c in labels for _ in range(GRID_SEEDS)]
         else:
-            seeds, conditions = list(range(32)), None
+            labels = ["pooled"] * 4
+            seeds, conditions = list(range(GRID_SEEDS * 4)), None
         images = g.sample(seeds, conditions, device=self.accelerator.device)
-        tiles = [np.asarray(Image.fromarray(im).resize((GRID_TILE, GRID_TILE), Image.LANCZOS)) for im in images]
-        rows = [np.concatenate(tiles[i : i + 8], axis=1) for i in range(0, len(tiles), 8)]
-        width = max(r.shape[1] for r in rows)
-        rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
-        buf = io.BytesIO()
-        Image.fromarray(np.concatenate(rows, axis=0)).save(buf, format="PNG")
-        atomic_write_bytes(path, buf.getvalue())
+        rows = [Row(label, list(images[i * GRID_SEEDS : (i + 1) * GRID_SEEDS])) for i, label in enumerate(labels)]
+        return write_sheets(path, rows, cell=GRID_TILE)

@@ -20,7 +20,7 @@ GATED_PROMPT = (
 )
 
 
-def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID) -> ModelCard:
+def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID, samples: bool = False) -> ModelCard:
     """The card of the adapter set described by ``index`` (the content of ``adapters.json``)."""
     base = str(index.get("base_model", ""))
     data = ModelCardData(
@@ -45,6 +45,7 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID) -> Mod
         repo_id=repo_id,
         adapters=adapters,
         skipped=sorted(index.get("skipped", {})),
+        samples=samples,
         weight_name=WEIGHT_NAME,
         unet_targets=UNET_TARGETS,
         text_targets=TEXT_TARGETS,

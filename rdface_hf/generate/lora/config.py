@@ -14,9 +14,10 @@ An adapter folder ``O`` written by ``rdface train-lora``::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from ..._config import StageConfig, is_hub_repo_id, option, require
+from ..._tracking import REPORT_TO_HELP, RUN_NAME_HELP
 
 # The paper's base model (an SD-1.5 fine-tune shipped without a VAE) and the VAE it was paired with.
 DEFAULT_BASE_MODEL = "SG161222/Realistic_Vision_V5.1_noVAE"
@@ -27,12 +28,17 @@ WEIGHT_NAME = "pytorch_lora_weights.safetensors"
 ADAPTER_RECORD = "adapter.json"
 INDEX_FILE = "adapters.json"
 CHECKPOINTS = ".checkpoints"
+VALIDATION_FILE = "validation.png"  # O/<abbr>/: the validation grids of a condition
+SAMPLES_FILE = "samples.png"  # O/: one row per condition, its final validation images
 CLASS_IMAGES = "class_images"
 # LoRA targets: the attention projections (as diffusers' DreamBooth LoRA script).
 UNET_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
 TEXT_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj")
 # Values of --vae that mean "the base model's own VAE".
 OWN_VAE = ("base", "none", "")
+# --vae auto: the paper's VAE with the paper's base model, the base model's own VAE otherwise.
+AUTO_VAE = "auto"
+VAE_HINT = " (pass --vae base to use the base model's own VAE)"
 
 
 def is_repo_id(text: str) -> bool:
@@ -46,6 +52,10 @@ class TrainLoraConfig(StageConfig):
     """Settings of one ``rdface train-lora`` run (saved as ``train_lora_config.json`` in O)."""
 
     stage: ClassVar[str] = "train-lora"
+    output_files: ClassVar[tuple[str, ...]] = (
+        "*/pytorch_lora_weights.safetensors", "*/adapter.json", "*/validation.png", "adapters.json", "README.md",
+        ".checkpoints/*", "class_images/*", "samples.png",
+    )  # fmt: skip
     private: ClassVar[tuple[str, ...]] = ("output_dir", "hub_token")
 
     dataset: str = option(help="RDFace build folder (rdface build) or Hub dataset id")
@@ -53,7 +63,11 @@ class TrainLoraConfig(StageConfig):
     fold: str = option("0", help="train on fold K's training split, or 'test' for every non-test image (final)")
     conditions: str = option("all", help="'all' or comma-separated condition abbreviations")
     base_model: str = option(DEFAULT_BASE_MODEL, help="Stable Diffusion 1.x base model: Hub id or diffusers folder")
-    vae: str = option(DEFAULT_VAE, help="VAE id or folder; 'base' uses the base model's own VAE")
+    vae: str = option(
+        AUTO_VAE,
+        help=f"VAE id or folder; 'base' uses the base model's own VAE; 'auto': {DEFAULT_VAE} with the paper's "
+        "base model, the base model's own VAE otherwise",
+    )
     max_train_steps: int = option(800, help="training steps per condition (each one image of that condition)")
     rank: int = option(4, help="LoRA rank")
     lora_alpha: float | None = option(None, help="LoRA alpha (default: the rank, a scale of 1)")
@@ -78,10 +92,20 @@ class TrainLoraConfig(StageConfig):
         32, help="conditions trained together in one batch, one image each (1: one condition at a time)", run_only=True
     )
     checkpointing_steps: int = option(100, help="save a LoRA-only checkpoint every N steps (0: never)", run_only=True)
+    validation_images: int = option(
+        4, help="images per condition drawn into O/<abbr>/validation.png and O/samples.png (0: none)", run_only=True
+    )
+    validation_steps: int = option(
+        0, help="also draw the validation images every N steps (0: at the end only)", run_only=True
+    )
     push_to_hub: str | None = option(None, help="ORG/NAME: upload to a private, gated model repo", run_only=True)
     hub_token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
     progress: bool = option(True, help="show progress bars", run_only=True)
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
+    report_to: Literal["none", "tensorboard", "wandb", "trackio", "all"] = option(
+        "none", help=REPORT_TO_HELP, run_only=True
+    )
+    run_name: str | None = option(None, help=RUN_NAME_HELP, run_only=True)
 
     def validate(self) -> None:
         require(bool(str(self.dataset).strip()), "dataset", "must name a build folder or Hub dataset id")
@@ -117,6 +141,8 @@ class TrainLoraConfig(StageConfig):
         )
         require(self.conditions_per_batch >= 1, "conditions_per_batch", "must be at least 1")
         require(self.checkpointing_steps >= 0, "checkpointing_steps", "must be non-negative")
+        require(0 <= self.validation_images <= 64, "validation_images", "must be between 0 and 64")
+        require(self.validation_steps >= 0, "validation_steps", "must be non-negative")
         require(
             self.push_to_hub is None or is_hub_repo_id(self.push_to_hub),
             "push_to_hub",
@@ -128,8 +154,15 @@ class TrainLoraConfig(StageConfig):
         return float(self.lora_alpha if self.lora_alpha is not None else self.rank)
 
     @property
+    def vae_spec(self) -> str:
+        """The VAE to load: ``--vae`` with ``auto`` resolved (the paper's VAE goes with the paper's base model)."""
+        if str(self.vae).strip().lower() == AUTO_VAE:
+            return DEFAULT_VAE if str(self.base_model).strip() == DEFAULT_BASE_MODEL else "base"
+        return self.vae
+
+    @property
     def own_vae(self) -> bool:
-        return str(self.vae).strip().lower() in OWN_VAE
+        return str(self.vae_spec).strip().lower() in OWN_VAE
 
     def prompt(self, abbr: str) -> str:
         return self.instance_prompt.replace("{abbr}", abbr)

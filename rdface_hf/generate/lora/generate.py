@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..._config import open_run_dir, require
-from ..._io import atomic_write_json
+from ..._io import atomic_write_json, input_digest
 from ...dataset.synthetic import SyntheticImage, SyntheticSetWriter, synthetic_card
 from ..config import GenerateConfig, GenerateResult
 from . import sampling
@@ -128,7 +128,9 @@ def generate_lora(config: GenerateConfig) -> GenerateResult:
     ]
     ref = {"source": source, "revision": revision}
     inputs = [folder] if revision == "local" else []
-    with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, adapters=ref) as (out, _r):
+    digests = {"adapter set": input_digest(folder) if revision == "local" else f"{source}@{revision}"}
+    with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, digests=digests,
+                      adapters=ref) as (out, _r):  # fmt: skip
         writer = SyntheticSetWriter(out, index["class_names"], shard_size=SHARD_ROWS)
         kept, before = writer.done(("condition", "seed")), writer.count()
         dropped_rows = _read_dropped(out)
@@ -141,7 +143,7 @@ def generate_lora(config: GenerateConfig) -> GenerateResult:
             ),
             generator="lora", source_dataset=str(Path(str(index.get("dataset"))).name), gated=True,
         )  # fmt: skip
-        writer.finish(card)
+        writer.finish(card, sample_sheet=True)
         total = writer.count()
     counts = Counter(r[2] for r in _read_dropped(out))
     return GenerateResult(

@@ -24,10 +24,13 @@ import huggingface_hub
 from ..._errors import InputError, RDFaceError
 from ..._io import atomic_write_json
 from .card import render_card
-from .config import ADAPTER_RECORD, INDEX_FILE, WEIGHT_NAME, is_repo_id
+from .config import ADAPTER_RECORD, INDEX_FILE, SAMPLES_FILE, VALIDATION_FILE, WEIGHT_NAME, is_repo_id
 from .export import check_folder_names, read_index
 
-UPLOAD_PATTERNS = ["README.md", INDEX_FILE, "train_lora_config.json", f"*/{WEIGHT_NAME}", f"*/{ADAPTER_RECORD}"]
+UPLOAD_PATTERNS = [
+    "README.md", INDEX_FILE, "train_lora_config.json", f"*/{WEIGHT_NAME}", f"*/{ADAPTER_RECORD}", SAMPLES_FILE,
+    f"*/{VALIDATION_FILE}",
+]  # fmt: skip
 LOCAL_KEYS = ("base_model", "vae", "dataset")
 
 
@@ -48,6 +51,8 @@ def _staged(folder: Path, repo_id: str):
                 os.link(folder / abbr / WEIGHT_NAME, staged / abbr / WEIGHT_NAME)
             if not (staged / abbr / WEIGHT_NAME).exists():
                 shutil.copy2(folder / abbr / WEIGHT_NAME, staged / abbr / WEIGHT_NAME)
+            if (folder / abbr / VALIDATION_FILE).is_file():  # pictures go only to this gated repo
+                shutil.copy(folder / abbr / VALIDATION_FILE, staged / abbr / VALIDATION_FILE)
             record = json.loads((folder / abbr / ADAPTER_RECORD).read_text(encoding="utf-8"))
             atomic_write_json(staged / abbr / ADAPTER_RECORD, {k: _public(v) for k, v in record.items()})
         public = {k: (_public(v) if k in LOCAL_KEYS else v) for k, v in index.items()}
@@ -57,7 +62,11 @@ def _staged(folder: Path, repo_id: str):
         if config.is_file():
             saved = json.loads(config.read_text(encoding="utf-8"))
             atomic_write_json(staged / config.name, {k: _public(v) for k, v in saved.items()})
-        (staged / "README.md").write_text(str(render_card(public, repo_id=repo_id)), encoding="utf-8")
+        samples = (folder / SAMPLES_FILE).is_file()
+        if samples:
+            shutil.copy(folder / SAMPLES_FILE, staged / SAMPLES_FILE)
+        card = render_card(public, repo_id=repo_id, samples=samples)
+        (staged / "README.md").write_text(str(card), encoding="utf-8")
         yield staged
 
 

@@ -47,10 +47,16 @@ def folder_revision(folder: Path) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
-def check_spec(spec: str, what: str) -> None:
+def model_digest(spec: str) -> str:
+    """The identity of a model a run reads: a local folder's digest, or the Hub id as given."""
+    path = Path(str(spec)).expanduser()
+    return folder_revision(path) if path.is_dir() else str(spec)
+
+
+def check_spec(spec: str, what: str, *, hint: str = "") -> None:
     """Refuse, before any work, a model that is neither a folder nor a Hub id."""
     if not Path(str(spec)).expanduser().is_dir() and not is_repo_id(spec):
-        raise InputError(f"{what} {spec!r}: no such folder, and not a Hub model id (ORG/NAME)")
+        raise InputError(f"{what} {spec!r}: no such folder, and not a Hub model id (ORG/NAME){hint}")
 
 
 def resolve_model(spec: str, patterns: list[str], *, what: str, token: str | bool | None = None) -> tuple[Path, str]:
@@ -105,17 +111,20 @@ class BaseModel:
         return int(self.unet.config.sample_size) * self.vae_scale_factor
 
 
-def load_vae(spec: str, base_folder: Path, *, own: bool, token=None) -> tuple[Any, str, str]:
+def load_vae(spec: str, base_folder: Path, *, own: bool, token=None, hint: str = "") -> tuple[Any, str, str]:
     """The VAE: the base model's own (``vae/``), or a separate id / folder; returns
-    ``(vae, source, revision)``."""
+    ``(vae, source, revision)``. ``hint`` ends the error of a separate VAE that cannot be had."""
     if own:
         return load_component(AutoencoderKL, base_folder, "vae", what="VAE"), "base", folder_revision(base_folder)
-    folder, revision = resolve_model(spec, ["*.json", "*.safetensors"], what="VAE", token=token)
-    sub = "vae" if (folder / "vae" / "config.json").is_file() and not (folder / "config.json").is_file() else None
-    return load_component(AutoencoderKL, folder, sub, what="VAE"), str(spec), revision
+    try:
+        folder, revision = resolve_model(spec, ["*.json", "*.safetensors"], what="VAE", token=token)
+        sub = "vae" if (folder / "vae" / "config.json").is_file() and not (folder / "config.json").is_file() else None
+        return load_component(AutoencoderKL, folder, sub, what="VAE"), str(spec), revision
+    except InputError as exc:
+        raise InputError(f"{exc}{hint}") from None
 
 
-def load_base(base_model: str, vae: str, *, own_vae: bool, token=None) -> BaseModel:
+def load_base(base_model: str, vae: str, *, own_vae: bool, token=None, vae_hint: str = "") -> BaseModel:
     """UNet, VAE, text encoder, tokenizer and the training noise scheduler, on the CPU, fp32."""
     patterns = ["model_index.json", *(f"{c}/*" for c in COMPONENTS)] + (["vae/*"] if own_vae else [])
     folder, revision = resolve_model(base_model, patterns, what="base model", token=token)
@@ -125,7 +134,7 @@ def load_base(base_model: str, vae: str, *, own_vae: bool, token=None) -> BaseMo
     text_encoder = load_component(CLIPTextModel, folder, "text_encoder", what="text encoder")
     tokenizer = load_component(AutoTokenizer, folder, "tokenizer", what="tokenizer")
     scheduler = load_component(DDPMScheduler, folder, "scheduler", what="noise scheduler")
-    vae_model, vae_source, vae_revision = load_vae(vae, folder, own=own_vae, token=token)
+    vae_model, vae_source, vae_revision = load_vae(vae, folder, own=own_vae, token=token, hint=vae_hint)
     for model in (unet, vae_model, text_encoder):
         model.requires_grad_(False)
         model.eval()

@@ -10,14 +10,12 @@ an interrupted group resumes from its LoRA-only checkpoint.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,21 +25,20 @@ from accelerate.state import AcceleratorState
 from tqdm.auto import tqdm
 
 from ... import __version__
-from ..._config import open_run_dir
-from ..._errors import InputError
 from ..._io import atomic_write_text
-from ..._outputs import check_output_dir
 from ..._results import StageResult
+from ..._runs import shared_run_dir
 from ...dataset import RDFaceDataset
 from ...dataset.facade import parse_fold
 from . import loop, stacked
 from .card import render_card
-from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, TrainLoraConfig
+from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, VAE_HINT, TrainLoraConfig
 from .data import load_training_images
 from .export import check_folder_names, read_record, write_adapter, write_index
 from .hub import push_adapters
-from .models import check_spec, load_base
+from .models import check_spec, load_base, model_digest
 from .prior import class_latents
+from .validation import Validator, write_samples
 
 
 @dataclass(frozen=True)
@@ -62,38 +59,6 @@ class TrainLoraResult(StageResult):
 def trained_on(fold: str) -> str:
     k = parse_fold(fold)
     return "test" if k is None else f"fold_{k}"
-
-
-@contextlib.contextmanager
-def run_folder(config: TrainLoraConfig, accelerator, inputs, **provenance) -> Iterator[tuple[Path, bool]]:
-    """The main process opens O (lock, owner marker, settings check); the others wait for it.
-
-    Every process checks O first (one clear line before any work), and all of them pass a barrier
-    before the main process creates it: a slower process must never look at a half-made O (it
-    would read as a folder this command did not make)."""
-    check_output_dir(config.output_dir, owner=config.owner(), overwrite=config.overwrite, resume=True, inputs=inputs)
-    accelerator.wait_for_everyone()
-    if accelerator.num_processes == 1 or accelerator.is_main_process:
-        with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs, **provenance) as opened:
-            accelerator.wait_for_everyone()
-            yield opened
-    else:
-        accelerator.wait_for_everyone()
-        yield Path(config.output_dir).absolute(), True
-
-
-def _check_same_data(config: TrainLoraConfig, digest: str) -> None:
-    """A resumed run must train on the same data (same build digest)."""
-    path = Path(config.output_dir) / config.config_file()
-    if config.overwrite or not path.is_file():
-        return
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        saved = json.loads(path.read_text(encoding="utf-8")).get("provenance", {}).get("dataset_digest")
-        if saved and saved != digest:
-            raise InputError(
-                f"{config.output_dir} holds adapters trained on other data (dataset digest {saved[:12]} != "
-                f"{digest[:12]}); pass --overwrite to start again"
-            )
 
 
 def _accelerator(config: TrainLoraConfig) -> Accelerator:
@@ -120,10 +85,15 @@ def train_lora(config: TrainLoraConfig) -> TrainLoraResult:
     split = rd.training_split(config.fold)  # the only rows an adapter may see
     check_spec(config.base_model, "base model")
     if not config.own_vae:
-        check_spec(config.vae, "VAE")
-    _check_same_data(config, rd.digest)
+        check_spec(config.vae_spec, "VAE", hint=VAE_HINT)
     inputs = [config.dataset] if Path(config.dataset).is_dir() else []
-    with run_folder(config, accelerator, inputs, dataset_digest=rd.digest) as (folder, _resumed):
+    digests = {"dataset": rd.digest, "base model": model_digest(config.base_model)}
+    if not config.own_vae:
+        digests["VAE"] = model_digest(config.vae_spec)
+    with shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=rd.digest) as (
+        folder,
+        _resumed,
+    ):
         done = [a for a in selected if read_record(folder, a) is not None]
         pending = [i for i in indices if abbreviations[i] not in done]
         header = _header(config, rd)
@@ -162,7 +132,7 @@ def _header(config: TrainLoraConfig, rd: RDFaceDataset) -> dict:
         "base_model": str(Path(base).resolve()) if Path(base).is_dir() else base,
         "vae": "base"
         if config.own_vae
-        else (str(Path(config.vae).resolve()) if Path(config.vae).is_dir() else config.vae),
+        else (str(Path(config.vae_spec).resolve()) if Path(config.vae_spec).is_dir() else config.vae_spec),
         "dataset": rd.repo_id or str(rd.root.resolve()),
         "dataset_digest": rd.digest,
         "fold": str(config.fold),
@@ -197,7 +167,8 @@ def _finish(config, accelerator, folder: Path, header: dict, selected: list[str]
         header = {**header, **{k: found.get(k) for k in ("base_model_revision", "vae_revision")}}
         header["settings"] = {**header["settings"], "resolution": found.get("resolution")}
     index = write_index(folder, header, selected, skipped)
-    atomic_write_text(folder / "README.md", str(render_card(index)))
+    samples = write_samples(folder, [a for a, r in zip(selected, records) if r is not None])
+    atomic_write_text(folder / "README.md", str(render_card(index, samples=samples is not None)))
     if all(r is not None or a in skipped for r, a in zip(records, selected)):
         shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
     return index
@@ -205,7 +176,9 @@ def _finish(config, accelerator, folder: Path, header: dict, selected: list[str]
 
 def _train_pending(config, accelerator, rd, split, pending, folder, header) -> dict:
     """Load the base once, prepare every pending condition, train this process's groups."""
-    base = load_base(config.base_model, config.vae, own_vae=config.own_vae, token=config.hub_token)
+    base = load_base(
+        config.base_model, config.vae_spec, own_vae=config.own_vae, token=config.hub_token, vae_hint=VAE_HINT
+    )
     size = config.resolution or base.resolution
     images = load_training_images(
         split, pending, abbreviations=rd.abbreviations, class_names=rd.class_names, size=size,
@@ -215,6 +188,7 @@ def _train_pending(config, accelerator, rd, split, pending, folder, header) -> d
     for abbr in images.empty:
         print(f"rdface train-lora: note: {abbr} has no training image in the split; no adapter", file=sys.stderr)
     trainer = _make_trainer(config, accelerator, base, slots=min(config.conditions_per_batch, len(pending)))
+    validator = Validator(config, trainer, base, folder) if config.validation_images else None
     conditions, records = _prepare(config, trainer, base, images, size)
     if config.with_prior_preservation:
         trainer.class_latents, trainer.class_prompt = class_latents(config, trainer, base, folder, size)
@@ -237,7 +211,7 @@ def _train_pending(config, accelerator, rd, split, pending, folder, header) -> d
     with bar:
         for group in mine:
             records_of = {c.abbr: {**record_base, **records[c.abbr]} for c in group}
-            seconds += _run_group(config, trainer, group, folder, bar, records_of)
+            seconds += _run_group(config, trainer, group, folder, bar, records_of, validator)
             trained += [c.abbr for c in group]
     steps = len(mine) * config.max_train_steps
     samples = sum(len(g) for g in mine) * config.max_train_steps
@@ -286,9 +260,9 @@ def _prepare(config: TrainLoraConfig, trainer: loop.Trainer, base, images, size:
     return conditions, records
 
 
-def _run_group(config, trainer: loop.Trainer, group, folder: Path, bar, records: dict) -> float:
-    """Train one group from its checkpoint (or fresh) to the end, then write its adapters;
-    returns the seconds spent in the optimisation loop."""
+def _run_group(config, trainer: loop.Trainer, group, folder: Path, bar, records: dict, validator=None) -> float:
+    """Train one group from its checkpoint (or fresh) to the end (validation images when due),
+    then write its adapters; returns the seconds spent in the optimisation loop."""
     abbrs = [c.abbr for c in group]
     ckpt = folder / CHECKPOINTS / f"group-{hashlib.sha256(json.dumps(abbrs).encode()).hexdigest()[:12]}.safetensors"
     loop.reset_group(trainer, group)
@@ -305,6 +279,10 @@ def _run_group(config, trainer: loop.Trainer, group, folder: Path, bar, records:
         if config.checkpointing_steps and done % config.checkpointing_steps == 0 and done < config.max_train_steps:
             loop.save_checkpoint(trainer, ckpt, done, abbrs)
         bar.update(1)
+        if validator is not None and validator.due(done, config.max_train_steps):
+            drawing = time.perf_counter()
+            validator(group, done, config.max_train_steps)
+            started += time.perf_counter() - drawing  # not optimisation time
     mean_loss = (recent / window).tolist()  # .tolist() waits for the device: the loop's time is complete
     seconds = time.perf_counter() - started
     metadata = {

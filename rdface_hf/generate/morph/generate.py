@@ -179,7 +179,8 @@ def generate_morph(config: GenerateConfig, *, progress: bool = True) -> Generate
     inputs = [dataset.root] if dataset.repo_id is None else []
     workers = config.workers or default_workers()
     with open_run_dir(config, config.output_dir, overwrite=config.overwrite, inputs=inputs,
-                      dataset_digest=dataset.digest, dataset=source) as (folder, _resumed):  # fmt: skip
+                      digests={"dataset": dataset.digest}, dataset_digest=dataset.digest,
+                      dataset=source) as (folder, _resumed):  # fmt: skip
         writer = SyntheticSetWriter(folder, dataset.class_names, shard_size=BLOCK)
         done = writer.done(("condition", "seed"))
         todo = [j for j in plan.jobs if (j.condition, j.seed) not in done]
@@ -191,7 +192,7 @@ def generate_morph(config: GenerateConfig, *, progress: bool = True) -> Generate
                 writer.flush()
                 made += len(block)
                 bar.update(len(block))
-        writer.finish(_card(dataset, config, plan, trained_on, abbr))
+        writer.finish(_card(dataset, config, plan, trained_on, abbr), sample_sheet=True)
         total = writer.count()
     return GenerateResult(
         out=Path(folder), generator="morph", images=total, new_images=made,

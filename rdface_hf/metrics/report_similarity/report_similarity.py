@@ -29,7 +29,8 @@ Args:
     methods (`list` of `str`, default `["embedding", "tfidf"]`): which cosines.
     embedding_model (`str` or model, default the paper's
         `pritamdeka/BioBERT-mnli-snli-scinli-scitail-mednli-stsb`): a sentence-transformers model id,
-        a local folder, or a loaded `SentenceTransformer`.
+        a local folder, a loaded `SentenceTransformer`, or `None`
+        (TF-IDF alone, no model: offline without a cached model).
     regions (`list` of `str`): regions scored apart (default: impression, left_eye, right_eye,
         nose, mouth).
     drop_normal (`bool`, default `False`): leave out, per region, pairs whose synthetic region reads

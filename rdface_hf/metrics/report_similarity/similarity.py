@@ -70,7 +70,9 @@ def load_embedder(name_or_path: str, device: str | None = None):
                 " with model.safetensors, or load the model yourself and pass it as embedding_model)"
             )
         raise ValueError(
-            f"cannot load the embedding model {name_or_path!r}: {type(exc).__name__}: {first}{hint}"
+            f"cannot load the embedding model {name_or_path!r}: {type(exc).__name__}: {first}{hint}; "
+            "pass embedding_model= a local model folder, a loaded SentenceTransformer, "
+            "or None (TF-IDF similarity alone)"
         ) from None
 
 
@@ -194,13 +196,17 @@ def report_similarity(
     Reports are text in the report layout (parsed) or mappings region -> text. Without
     conditions, every pair counts as matched (one group; no baseline).
     ``embedding_model``: a model id or folder for ``SentenceTransformer``, or a loaded
-    model (anything with ``encode``). Returns ``<method>_similarity`` and
+    model (anything with ``encode``), or ``None``: TF-IDF alone, no model loaded. Returns ``<method>_similarity`` and
     ``<method>_baseline`` (overall), ``per_region[method][region]`` and
     ``per_condition[method][condition]`` (overall, matched pairs), and pair counts.
     """
     if prediction_conditions is None and reference_conditions is None:  # one group: every pair matches
         prediction_conditions, reference_conditions = ["all"] * len(predictions), ["all"] * len(references)
     check_inputs(predictions, references, prediction_conditions, reference_conditions, methods, regions)
+    if embedding_model is None:  # no model (offline, no cache): the TF-IDF similarity alone
+        methods = [m for m in methods if m != "embedding"]
+        if not methods:
+            raise ValueError("embedding_model=None leaves no method: ask for methods=['tfidf']")
     preds = [report_regions(p) for p in predictions]
     refs = [report_regions(r) for r in references]
     functions: dict[str, Similarity] = {}

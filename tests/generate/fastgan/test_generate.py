@@ -9,6 +9,7 @@ import pytest
 from datasets import load_dataset
 
 from rdface_hf._errors import InputError
+from rdface_hf._sheets import CELL, LABEL_WIDTH
 from rdface_hf.cli import main
 from rdface_hf.dataset import RDFaceDataset
 from rdface_hf.dataset.landmarks import FaceLandmarks
@@ -29,7 +30,7 @@ def _load(folder):
     return load_dataset(str(folder), split="train", cache_dir=str(folder.parent / f".hf-cache-{folder.name}"))
 
 
-def test_conditional_set_with_provenance(conditional_gan, sim_build, tmp_path):
+def test_conditional_set_with_provenance(conditional_gan, sim_build, tmp_path, assert_picture):
     rd = RDFaceDataset(sim_build)
     wanted = rd.abbreviations[:2]
     result = generate_fastgan(_config(conditional_gan, tmp_path / "g", conditions=",".join(wanted),
@@ -41,6 +42,8 @@ def test_conditional_set_with_provenance(conditional_gan, sim_build, tmp_path):
     assert set(ds["generator"]) == {"fastgan"} and set(ds["trained_on"]) == {"fold_0"}
     assert sorted(zip(ds["condition"], ds["seed"])) == [(c, s) for c in (0, 1) for s in (10, 11, 12)]
     assert set(ds["source"]) == {"conditional"}
+    sheet = assert_picture(tmp_path / "g" / "sample_sheet.png")
+    assert sheet.shape[:2] == (2 * CELL, LABEL_WIDTH + 3 * CELL)  # a row per condition, its 3 images
     train = rd.training_split(0)
     for row in ds:
         assert sorted(row["parent_ids"]) == sorted(i for i, y in zip(train["image_id"], train["condition"])

@@ -53,36 +53,3 @@ def test_two_processes_share_the_conditions(trained, train_args, tmp_path):
         ours, theirs = load_file(str(out / abbr / WEIGHT_NAME)), load_file(str(trained / abbr / WEIGHT_NAME))
         diff = sum(float((ours[k] - theirs[k]).pow(2).sum()) for k in theirs) ** 0.5
         assert diff / sum(float(theirs[k].pow(2).sum()) for k in theirs) ** 0.5 < 1e-3
-
-
-def test_no_process_looks_at_the_folder_while_the_main_one_makes_it(monkeypatch, tmp_path):
-    """The race that a two-process run once lost: a slower process checked O while the main one
-    was creating it, read a half-made folder as foreign, and exited with code 2. Every process
-    checks O, then all pass a barrier, and only then does the main process create it."""
-    import contextlib
-
-    from rdface_hf.generate.lora import train
-    from rdface_hf.generate.lora.config import TrainLoraConfig
-
-    events: list[str] = []
-
-    @contextlib.contextmanager
-    def fake_open(*args, **kwargs):
-        events.append("open")
-        yield tmp_path / "out", False
-
-    class Accelerator:
-        def __init__(self, main: bool):
-            self.num_processes, self.is_main_process = 2, main
-
-        def wait_for_everyone(self):
-            events.append("barrier")
-
-    monkeypatch.setattr(train, "check_output_dir", lambda *a, **k: events.append("check"))
-    monkeypatch.setattr(train, "open_run_dir", fake_open)
-    config = TrainLoraConfig(dataset=str(tmp_path), output_dir=str(tmp_path / "out"), progress=False)
-    for main, expected in ((True, ["check", "barrier", "open", "barrier"]), (False, ["check", "barrier", "barrier"])):
-        events.clear()
-        with train.run_folder(config, Accelerator(main), []) as (folder, _):
-            assert folder == tmp_path / "out" or folder == (tmp_path / "out").absolute()
-        assert events == expected

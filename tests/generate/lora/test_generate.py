@@ -8,6 +8,7 @@ import datasets
 import numpy as np
 import pytest
 
+from rdface_hf._sheets import CELL, LABEL_WIDTH
 from rdface_hf.cli import main
 from rdface_hf.generate.lora import generate as lora_generate
 from rdface_hf.generate.lora.sampling import screen
@@ -31,7 +32,7 @@ def generated(trained, tmp_path_factory):
     return out
 
 
-def test_a_synthetic_set_with_provenance(generated, trained):
+def test_a_synthetic_set_with_provenance(generated, trained, assert_picture):
     rows = _rows(generated)
     index = json.loads((trained / "adapters.json").read_text())
     assert len(rows) == 4
@@ -48,6 +49,8 @@ def test_a_synthetic_set_with_provenance(generated, trained):
         assert row["image"].size == (64, 64)
     assert len({r["seed"] for r in rows}) == 4 and len({r["image_id"] for r in rows}) == 4
     assert sorted({r["condition"] for r in rows}) == [0, 1]
+    sheet = assert_picture(generated / "sample_sheet.png")
+    assert sheet.shape[:2] == (2 * CELL, LABEL_WIDTH + 2 * CELL)  # a row per condition, its 2 images
     config = json.loads((generated / "generation_config.json").read_text())
     assert config["generator"] == "lora" and config["provenance"]["adapters"]["revision"] == "local"
     assert "publish it only as a private, gated repository" in (generated / "README.md").read_text()

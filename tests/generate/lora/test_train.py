@@ -81,7 +81,9 @@ def test_leak_free_test_images_never_reach_an_adapter(trained, train_args, make_
         assert (out / abbr / WEIGHT_NAME).read_bytes() == (trained / abbr / WEIGHT_NAME).read_bytes()
 
 
-def test_resume_skips_finished_conditions_and_continues_mid_condition(trained, train_args, tmp_path, monkeypatch):
+def test_resume_skips_finished_conditions_and_continues_mid_condition(
+    trained, train_args, tmp_path, monkeypatch, capsys
+):
     out = tmp_path / "resumed"
     args = train_args(output_dir=out, conditions_per_batch=2)  # groups [AAS, BBS], [CCS]
     real, calls = loop.train_step, []
@@ -105,7 +107,10 @@ def test_resume_skips_finished_conditions_and_continues_mid_condition(trained, t
     assert sorted(json.loads((out / "adapters.json").read_text())["adapters"]) == list(CONDITIONS)
     assert not (out / ".checkpoints").exists()
     calls.clear()
+    capsys.readouterr()
     assert main(args) == 0 and calls == [], "a finished run trains nothing"
+    printed = capsys.readouterr().out
+    assert printed.startswith("already done: 3 adapters") and "trained" not in printed, printed
 
 
 def test_text_encoder_lora_prior_preservation_and_bf16(train_args, tiny_sd, tmp_path):
@@ -178,3 +183,49 @@ def test_a_bad_base_model_leaves_no_output_behind(base, out_exists, train_args, 
     assert len(err) == 1 and "base model" in err[0], err
     assert (out.is_dir() and not any(out.iterdir())) if out_exists else not out.exists()
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_vae_auto_pairs_the_papers_vae_with_the_papers_base_model_only(
+    lora_build, tiny_sd, train_args, tmp_path, capsys
+):
+    """--vae auto (the default): the paper's VAE with the paper's base model, the base model's own
+    VAE otherwise (a local base model trains without reaching the Hub); a VAE that cannot be had
+    is one line that suggests --vae base."""
+    from rdface_hf.generate.lora.config import DEFAULT_BASE_MODEL, DEFAULT_VAE, TrainLoraConfig
+
+    paper = TrainLoraConfig(dataset=str(lora_build), output_dir=str(tmp_path / "x"))
+    assert paper.vae == "auto" and paper.vae_spec == DEFAULT_VAE and paper.base_model == DEFAULT_BASE_MODEL
+    local = TrainLoraConfig(dataset=str(lora_build), output_dir=str(tmp_path / "x"), base_model=str(tiny_sd))
+    assert local.vae_spec == "base" and local.own_vae
+    chosen = TrainLoraConfig(
+        dataset=str(lora_build), output_dir=str(tmp_path / "x"), base_model=str(tiny_sd), vae="a/b"
+    )
+    assert chosen.vae_spec == "a/b" and not chosen.own_vae
+
+    out = tmp_path / "auto"
+    args = [a for a in train_args(output_dir=out, max_train_steps=1, conditions="AAS") if a not in ("--vae", "base")]
+    assert main(args) == 0, capsys.readouterr().err
+    assert json.loads((out / "adapters.json").read_text())["vae"] == "base"
+
+    assert main([*train_args(output_dir=tmp_path / "bad", vae=str(tmp_path / "no-vae"))]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "VAE" in err[0] and "--vae base" in err[0], err
+    empty = tmp_path / "empty-vae"
+    empty.mkdir()
+    assert main([*train_args(output_dir=tmp_path / "bad2", vae=str(empty))]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "cannot load the VAE" in err[0] and "--vae base" in err[0], err
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    make_lora_build, train_args, tmp_path, capsys, user_file_survives, input_change_refused
+):
+    import shutil
+
+    build = make_lora_build(tmp_path / "d" / "rdface")
+    argv = [*train_args(output_dir=tmp_path / "o", conditions="BBS", max_train_steps=2), "--dataset", str(build)]
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "o", capsys)
+    shutil.rmtree(build)
+    make_lora_build(build, poison_test=True)
+    input_change_refused(argv, capsys, "dataset")

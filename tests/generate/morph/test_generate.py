@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from datasets import load_dataset
 
+from rdface_hf._sheets import CELL, LABEL_WIDTH
 from rdface_hf.cli import main
 from rdface_hf.dataset import RDFaceDataset
 from rdface_hf.dataset.landmarks import FaceLandmarker
@@ -106,7 +107,7 @@ def test_provenance_and_single_face_conditions(caricatures, sim_build):
         assert params["toward_mean"] == 1.0 and params["caricature"] == 1.5
 
 
-def test_set_card_resume_and_workers(sim_build, tmp_path, capsys):
+def test_set_card_resume_and_workers(sim_build, tmp_path, capsys, assert_picture):
     config = _config(sim_build, tmp_path / "g", per_condition=2, workers=1, conditions="all")
     first = generate_morph(config, progress=False)
     err = capsys.readouterr().err
@@ -118,6 +119,8 @@ def test_set_card_resume_and_workers(sim_build, tmp_path, capsys):
     assert "morphed toward their own shape only" in err
     card = (tmp_path / "g" / "README.md").read_text()
     assert "own shape only" in card and "Privacy" in card and "never the test split" in card
+    sheet = assert_picture(tmp_path / "g" / "sample_sheet.png")  # a row per condition, its first 2 images
+    assert sheet.shape[:2] == (rd.num_classes * CELL, LABEL_WIDTH + 2 * CELL)
     again = generate_morph(config, progress=False)
     assert (again.images, again.new_images) == (first.images, 0)
     pooled = generate_morph(_config(sim_build, tmp_path / "w2", per_condition=2, workers=2), progress=False)
@@ -158,3 +161,24 @@ def test_bad_input_is_one_line(sim_build, tmp_path, flags, message, capsys):
 def test_missing_dataset(tmp_path, capsys):
     code = main(["generate", "--generator", "morph", "--output-dir", str(tmp_path / "o")])
     assert code == 2 and "--dataset is required" in capsys.readouterr().err
+
+
+def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
+    rebuilt, tmp_path, capsys, user_file_survives, input_change_refused
+):
+    import shutil
+
+    build = rebuilt(tmp_path / "d" / "rdface")
+    argv = ["generate", "--generator", "morph", "--dataset", str(build), "--fold", "test", "--per-condition", "1",
+            "--workers", "1", "--output-dir", str(tmp_path / "g")]  # fmt: skip
+    assert main(argv) == 0
+    user_file_survives(argv, tmp_path / "g", capsys)
+    shutil.move(tmp_path / "g", tmp_path / "moved")  # the folder's own path is not part of the run
+    moved = [*argv[:-1], str(tmp_path / "moved")]
+    assert main(moved) == 0 and "generated 0 images" in capsys.readouterr().out
+    shutil.rmtree(build)
+    rebuilt(build, poison=True)  # the same path, other data: resuming would mix rows of both builds
+    before = sorted(p.name for p in (tmp_path / "moved" / "data").iterdir())
+    input_change_refused(moved, capsys, "dataset")
+    assert sorted(p.name for p in (tmp_path / "moved" / "data").iterdir()) == before
+    assert main([*moved, "--overwrite"]) == 0
