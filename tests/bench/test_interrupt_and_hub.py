@@ -11,7 +11,7 @@ from rdface_hf.bench.run import run_benchmark
 
 
 def test_interrupted_cell_is_not_counted_and_resumes(tmp_path, write_study, stub_stages):
-    stages, calls = stub_stages()
+    stages, _ = stub_stages()
     real_probe = stages["probe"].run
     seen = []
 
@@ -48,4 +48,5 @@ def test_push_to_hub_private_and_gated_before_upload(tmp_path, write_study, stub
     assert names == ["create_repo", "update_repo_settings", "upload_folder"]
     assert hub.calls[0][2]["private"] is True and hub.calls[1][2]["gated"] == "manual"
     uploaded = sorted(p.name for p in hub.repo("org/study").rglob("*") if p.is_file())
-    assert uploaded == sorted(["README.md", "results.parquet", "summary.md", "summary.csv", "paired.csv", "report.html"])
+    expected = ["README.md", "results.parquet", "summary.md", "summary.csv", "paired.csv", "report.html"]
+    assert uploaded == sorted(expected)
