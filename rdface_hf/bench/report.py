@@ -20,7 +20,10 @@ from .._io import atomic_write_text
 from .._version import __version__
 from .plan import Unit
 
-STYLE = "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px;font-size:13px}img{max-width:100%}"
+STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
+    "td,th{border:1px solid #bbb;padding:2px 6px;font-size:13px}img{max-width:100%}"
+)
 
 
 def _png(fig) -> str:
@@ -31,7 +34,8 @@ def _png(fig) -> str:
 
 
 def _figure(fid: str, title: str, fig) -> str:
-    return f'<figure id="{fid}"><img alt="{html.escape(title)}" src="{_png(fig)}"><figcaption>{html.escape(title)}</figcaption></figure>'
+    name = html.escape(title)
+    return f'<figure id="{fid}"><img alt="{name}" src="{_png(fig)}"><figcaption>{name}</figcaption></figure>'
 
 
 def _top1(table: pd.DataFrame) -> pd.DataFrame:
@@ -130,11 +134,13 @@ def _table(frame: pd.DataFrame, tid: str) -> str:
 
 def write_report(out: Path, *, study_text: str, table, pairs, units, states, failed, dataset, show_faces) -> Path:
     """Write ``O/report.html``; returns its path."""
-    parts = [f"<h1>rdface benchmark</h1><p>rdface_hf {__version__}; dataset {html.escape(Path(str(dataset.source)).name)}"
+    name = html.escape(Path(str(dataset.source)).name)
+    paired_html = _table(pairs, "paired") if len(pairs) else "<p id='paired'>no pairs</p>"
+    parts = [f"<h1>rdface benchmark</h1><p>rdface_hf {__version__}; dataset {name}"
              f" (build digest {html.escape(str(dataset.digest))}); {len(units)} runs.</p>",
              "<h2>Study</h2><pre id='study'>" + html.escape(study_text) + "</pre>",
              "<h2>Summary (test split, mean and sample SD over folds)</h2>", _table(table, "summary"),
-             "<h2>Paired against real_only (top-1)</h2>", _table(pairs, "paired") if len(pairs) else "<p id='paired'>no pairs</p>"]  # fmt: skip
+             "<h2>Paired against real_only (top-1)</h2>", paired_html]  # fmt: skip
     if len(table):
         parts.append(_figure("bars", "test top-1 per regime and setting", _bars(table)))
     regimes = set(table["regime"]) if len(table) else set()
@@ -147,11 +153,18 @@ def write_report(out: Path, *, study_text: str, table, pairs, units, states, fai
         )
     for fid, title, make in (("per_condition", "per-condition top-1 change", _per_condition),
                              ("histograms", "filter score histograms", _histograms)):  # fmt: skip
-        fig = make(units, states)
+        try:
+            fig = make(units, states)
+        except Exception as exc:
+            parts.append(f"<p id='{fid}'>{html.escape(title)}: unavailable ({html.escape(type(exc).__name__)})</p>")
+            continue
         if fig is not None:
             parts.append(_figure(fid, title, fig))
     if show_faces:
-        fig = _faces(units, states)
+        try:
+            fig = _faces(units, states)
+        except Exception:
+            fig = None
         if fig is not None:
             parts.append(_figure("faces", "kept synthetic faces (first filter run)", fig))
     else:

@@ -64,7 +64,7 @@ def _check_settings(stages, stage: str, settings: dict, key: str, **fixed: Any) 
     """Build the stage's own config from ``settings`` (placeholders for what the runner sets)."""
     taken = sorted(set(settings) & set(RUNNER_FIELDS))
     require(not taken, f"{key}.{taken[0] if taken else ''}", "is set by the runner per cell; leave it out")
-    names = {f for f in stages[stage].config.__dataclass_fields__}
+    names = set(stages[stage].config.__dataclass_fields__)
     unknown = sorted(set(settings) - names)
     require(not unknown, f"{key}.{unknown[0] if unknown else ''}", f"is not a setting of '{stage}'")
     try:
