@@ -24,9 +24,9 @@ from .build_files import (
     SHARD_GLOB,
 )
 from .build_files import CONFIG_FILE as BUILD_CONFIG_FILE
+from .files import refuse_special
 from .folds import ALL_TRAINING, fold_problem
 from .geometry import NUM_LANDMARKS
-from .files import refuse_special
 
 SPLITS = ("train", "validation", "test")
 
