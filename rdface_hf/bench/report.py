@@ -135,6 +135,7 @@ def _table(frame: pd.DataFrame, tid: str) -> str:
 def write_report(out: Path, *, study_text: str, table, pairs, units, states, failed, dataset, show_faces) -> Path:
     """Write ``O/report.html``; returns its path."""
     name = html.escape(Path(str(dataset.source)).name)
+    study_text = study_text.replace(str(dataset.source), Path(str(dataset.source)).name)  # no local path published
     paired_html = _table(pairs, "paired") if len(pairs) else "<p id='paired'>no pairs</p>"
     parts = [f"<h1>rdface benchmark</h1><p>rdface_hf {__version__}; dataset {name}"
              f" (build digest {html.escape(str(dataset.digest))}); {len(units)} runs.</p>",
