@@ -157,6 +157,12 @@ class ExtraTrain:
         """The used rows with their images checked against the held-out ones and re-encoded."""
         raw = self.rows.cast_column("image", datasets.Image(decode=False))["image"]
         clean = clean_images(raw, HeldOut.of(dataset, [None, *folds]), f"--extra-train {self.path}")
+        if any(c is None for c in clean):  # near-duplicates of held-out images: left out, with a note
+            self.rows = self.rows.select([i for i, c in enumerate(clean) if c is not None])
+            clean = [c for c in clean if c is not None]
+            self.counts["used"] = len(self.rows)
+            if not clean:
+                raise InputError(f"--extra-train {self.path}: no synthetic rows left to train on")
         keep = IMAGE_COLUMNS + [c for c in ("landmarks",) if c in self.rows.column_names]  # for the geometry probes
         features = datasets.Features({k: self.rows.features[k] for k in keep})
         columns = {"image": clean, "image_id": image_ids(clean), "condition": self.rows["condition"]}

@@ -23,6 +23,7 @@ import datasets
 import numpy as np
 
 from .._errors import InputError
+from .._outputs import note
 from . import images as img
 
 # What a set's ``trained_on`` may say besides a fold: every non-test image, or no real image.
@@ -65,6 +66,9 @@ def kept_flags(values: Sequence[object], where: str) -> np.ndarray:
 def _short(value: object, limit: int = 40) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+NEAR_DUPLICATE = " (near-duplicate)"
 
 
 @dataclass
@@ -110,15 +114,20 @@ class HeldOut:
         x = np.bitwise_xor(arr, np.uint64(img.perceptual_hash(pixels)))
         dist = np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
         best = int(np.argmin(dist))
-        return f"{self.names[best]} (near-duplicate)" if dist[best] <= self.max_distance else None
+        return f"{self.names[best]}{NEAR_DUPLICATE}" if dist[best] <= self.max_distance else None
 
 
-def clean_images(images: Sequence[dict | None], held_out: HeldOut | None, where: str) -> list[dict]:
+def clean_images(images: Sequence[dict | None], held_out: HeldOut | None, where: str) -> list[dict | None]:
     """Each image decoded (builder limits), checked against ``held_out``, re-encoded: ``{"bytes", "path"}``.
 
-    One clear line for an undecodable image or for any held-out match (up to five named)."""
-    out: list[dict] = []
+    A held-out image itself (the same stored bytes or the same pixels) refuses the whole set: one
+    clear line naming up to five. A perceptual near-duplicate of a held-out image is left out
+    (``None`` in its place) and said in one note line: morphs of similar-looking training faces
+    can come that close to a test face, and such an image must not train. An undecodable image
+    is one clear line."""
+    out: list[dict | None] = []
     matches: list[str] = []
+    near: list[str] = []
     for i, image in enumerate(images):
         data = image.get("bytes") if isinstance(image, dict) else None
         if not data:
@@ -128,6 +137,10 @@ def clean_images(images: Sequence[dict | None], held_out: HeldOut | None, where:
         except img.ImageRejected as exc:
             raise InputError(f"{where}: row {i}: {exc}") from None
         found = held_out.match(data, pixels) if held_out is not None else None
+        if found and found.endswith(NEAR_DUPLICATE):
+            near.append(f"row {i} ~ {found[: -len(NEAR_DUPLICATE)]}")
+            out.append(None)
+            continue
         if found:
             matches.append(f"row {i} = {found}")
         png = img.encode_png(pixels)
@@ -136,6 +149,11 @@ def clean_images(images: Sequence[dict | None], held_out: HeldOut | None, where:
         raise InputError(
             f"{where}: {len(matches)} synthetic image(s) are held-out (test or validation) images, whatever their "
             f"provenance says: {'; '.join(matches[:5])}{' ...' if len(matches) > 5 else ''}"
+        )
+    if near:
+        note(
+            f"{where}: left out {len(near)} synthetic image(s) that are near-duplicates of held-out (test or "
+            f"validation) images: {'; '.join(near[:5])}{' ...' if len(near) > 5 else ''}"
         )
     return out
 

@@ -165,13 +165,18 @@ def leaky_rows(trained_on: list, generators: list[str], fold: str, num_folds: in
 
 def clean_table(table: pa.Table, dataset: RDFaceDataset, fold: str, where: str) -> tuple[pa.Table, int]:
     """The rows with every image decoded under the builder's limits, refused if it is a test or
-    fold ``fold``'s validation image (bytes, pixels or near-duplicate, whatever its provenance),
-    and re-encoded as the builder does (no metadata); ``image_id`` follows the new bytes.
-    Also returns how many declared ``image_id`` were not the sha256 of the stored bytes."""
+    fold ``fold``'s validation image (bytes or pixels, whatever its provenance), left out (with a
+    note) if it is a near-duplicate of one, and re-encoded as the builder does (no metadata);
+    ``image_id`` follows the new bytes. Also returns how many declared ``image_id`` were not the
+    sha256 of the stored bytes."""
     images = table.column("image").to_pylist()
     declared = table.column("image_id").to_pylist()
     mismatched = sum(k != i for k, i in zip(content_keys(images), declared))
     clean = clean_images(images, HeldOut.of(dataset, [parse_fold(fold)]), where)
+    kept = [c is not None for c in clean]
+    if not all(kept):
+        table = table.filter(pa.array(kept))
+        clean = [c for c in clean if c is not None]
     table = table.set_column(table.schema.get_field_index("image"), table.schema.field("image"),
                              pa.array(clean, type=table.schema.field("image").type))  # fmt: skip
     ids = pa.array(heldout_ids(clean), type=table.schema.field("image_id").type)

@@ -183,7 +183,13 @@ def merge_near_copies(chosen, train: TrainingSplit, allow: bool, where: str) -> 
         record = {"near_copies": flagged, "source": "rdface filter's near-copy guard"}
     elif face_model_available():
         images = chosen.column("image").to_pylist()
-        guard = run_guard(train, images, _points_of(chosen, images))
+        try:
+            guard = run_guard(train, images, _points_of(chosen, images))
+        except InputError as exc:
+            if not allow:
+                raise
+            note(f"near copies not checked ({exc}); --allow-near-copies was given")
+            return {"near_copies": None, "source": "not checked", "allowed": True}
         record = {**guard.summary(), "source": "rdface merge (guard run at merge time)"}
         flagged = record["near_copies"]
     else:

@@ -142,8 +142,9 @@ def filter_synthetic(config: FilterConfig, *, landmarker: Landmarker | None = No
         train = training_split(dataset, config.fold)
         synthetic = open_synthetic(config.synthetic, dataset.class_names)
     table = read_rows(synthetic)
-    labels = read_labels(table, len(dataset.class_names), str(synthetic.path))
+    read_labels(table, len(dataset.class_names), str(synthetic.path))  # every label checked, before any decoding
     table, mismatched = clean_table(table, dataset, config.fold, str(synthetic.path))  # no held-out image, no metadata
+    labels = read_labels(table, len(dataset.class_names), str(synthetic.path))  # near-duplicates left out
     images = table.column("image").to_pylist()
     keys = content_keys(images)
     _check_provenance(synthetic, table, config, train)

@@ -90,8 +90,19 @@ def test_cli_with_mediapipe_rejects_faceless_images_and_caches_them(capsys, filt
     """The real landmarker finds no face in the toy pictures: all rejected, counted, cached."""
     dataset, synthetic, _ = filter_inputs
     cache = tmp_path / "cache"
-    argv = ["filter", "--dataset", str(dataset), "--synthetic", str(synthetic), "--landmark-cache", str(cache),
-            "--workers", "1", "--no-progress"]  # fmt: skip
+    argv = [
+        "filter",
+        "--dataset",
+        str(dataset),
+        "--synthetic",
+        str(synthetic),
+        "--landmark-cache",
+        str(cache),
+        "--workers",
+        "1",
+        "--no-progress",
+        "--no-reject-near-copies",
+    ]  # fmt: skip (toy pictures: no faces)
     capsys.readouterr()
     assert main([*argv, "--output-dir", str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out

@@ -19,6 +19,7 @@ from rdface_hf.filter.run import filter_synthetic
 
 def run(dataset, synthetic, out, landmarker, **kw):
     kw.setdefault("progress", False)
+    kw.setdefault("reject_near_copies", False)  # toy pictures are no faces; the guard's tests use real faces
     config = FilterConfig(dataset=str(dataset), synthetic=str(synthetic), output_dir=str(out), **kw)
     return filter_synthetic(config, landmarker=landmarker)
 

@@ -18,6 +18,7 @@ from rdface_hf.filter.run import filter_synthetic
 
 
 def filtered(dataset, synthetic, out, landmarker, **kw):
+    kw.setdefault("reject_near_copies", False)  # toy pictures are no faces; the guard's tests use real faces
     config = FilterConfig(dataset=str(dataset), synthetic=str(synthetic), output_dir=str(out), progress=False, **kw)
     filter_synthetic(config, landmarker=landmarker)
     return out
@@ -31,7 +32,11 @@ def test_merge_holds_the_training_split_and_the_kept_images(filter_inputs, tmp_p
     dataset, synthetic, landmarker = filter_inputs
     scored = filtered(dataset, synthetic, tmp_path / "scored", landmarker, mode="top-n-per-condition", top_n=2)
     before = digest_tree(dataset)
-    result = merge(MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(tmp_path / "merged")))
+    result = merge(
+        MergeConfig(
+            allow_near_copies=True, dataset=str(dataset), synthetic=str(scored), output_dir=str(tmp_path / "merged")
+        )
+    )
     assert digest_tree(dataset) == before  # the dataset is only read
     merged = load_dataset(str(tmp_path / "merged"), split="train")
     rd = RDFaceDataset(dataset)
@@ -63,8 +68,24 @@ def test_merge_refuses_a_set_filtered_for_another_fold(filter_inputs, tmp_path):
     dataset, synthetic, landmarker = filter_inputs
     scored = filtered(dataset, synthetic, tmp_path / "scored", landmarker, fold="test")
     with pytest.raises(InputError, match="filtered against fold test"):
-        merge(MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(tmp_path / "m"), fold="0"))
-    out = merge(MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(tmp_path / "m"), fold="test"))
+        merge(
+            MergeConfig(
+                allow_near_copies=True,
+                dataset=str(dataset),
+                synthetic=str(scored),
+                output_dir=str(tmp_path / "m"),
+                fold="0",
+            )
+        )
+    out = merge(
+        MergeConfig(
+            allow_near_copies=True,
+            dataset=str(dataset),
+            synthetic=str(scored),
+            output_dir=str(tmp_path / "m"),
+            fold="test",
+        )
+    )
     assert out.real == 21  # every non-test image: train + validation
     assert not (tmp_path / "m0").exists()
 
@@ -75,16 +96,30 @@ def test_merge_refuses_generators_that_saw_the_validation_split(filter_inputs, t
     leaky = toy.write_synthetic(tmp_path / "leaky", landmarker, trained_on="test")
     scored = filtered(dataset, leaky, tmp_path / "scored", landmarker)
     with pytest.raises(InputError, match="trained on test"):
-        merge(MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(tmp_path / "m")))
+        merge(
+            MergeConfig(
+                allow_near_copies=True, dataset=str(dataset), synthetic=str(scored), output_dir=str(tmp_path / "m")
+            )
+        )
     assert not (tmp_path / "m").exists()
 
 
 def test_merge_needs_a_filtered_set_unless_told(filter_inputs, tmp_path):
     dataset, synthetic, _ = filter_inputs
     with pytest.raises(InputError, match="no 'kept' column"):
-        merge(MergeConfig(dataset=str(dataset), synthetic=str(synthetic), output_dir=str(tmp_path / "m")))
+        merge(
+            MergeConfig(
+                allow_near_copies=True, dataset=str(dataset), synthetic=str(synthetic), output_dir=str(tmp_path / "m")
+            )
+        )
     result = merge(
-        MergeConfig(dataset=str(dataset), synthetic=str(synthetic), output_dir=str(tmp_path / "m"), unfiltered=True)
+        MergeConfig(
+            allow_near_copies=True,
+            dataset=str(dataset),
+            synthetic=str(synthetic),
+            output_dir=str(tmp_path / "m"),
+            unfiltered=True,
+        )
     )
     assert result.synthetic == 20 and result.real == 15
 
@@ -99,7 +134,7 @@ def test_merge_refuses_images_made_from_validation_images(filter_inputs, tmp_pat
                                   trained_on="fold_0", parent_ids=parents))  # fmt: skip
     writer.finish("---\n---\n")
     with pytest.raises(InputError, match="1 kept image"):
-        merge(MergeConfig(dataset=str(dataset), synthetic=str(tmp_path / "morphs"), output_dir=str(tmp_path / "m"),
+        merge(MergeConfig(allow_near_copies=True, dataset=str(dataset), synthetic=str(tmp_path / "morphs"), output_dir=str(tmp_path / "m"),
                           unfiltered=True))  # fmt: skip
 
 
@@ -113,7 +148,7 @@ def test_overwrite_replaces_only_what_filter_and_merge_wrote(filter_inputs, tmp_
     dataset, synthetic, landmarker = filter_inputs
     scored = filtered(dataset, synthetic, tmp_path / "scored", landmarker, mode="top-n-per-condition", top_n=2)
     merged = tmp_path / "merged"
-    merge(MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(merged)))
+    merge(MergeConfig(allow_near_copies=True, dataset=str(dataset), synthetic=str(scored), output_dir=str(merged)))
     assert (scored / "generation_config.json").is_file()
     with (
         pytest.raises(InputError, match="was not written by this command"),
@@ -127,7 +162,13 @@ def test_overwrite_replaces_only_what_filter_and_merge_wrote(filter_inputs, tmp_
         (
             merged,
             lambda: merge(
-                MergeConfig(dataset=str(dataset), synthetic=str(scored), output_dir=str(merged), overwrite=True)
+                MergeConfig(
+                    allow_near_copies=True,
+                    dataset=str(dataset),
+                    synthetic=str(scored),
+                    output_dir=str(merged),
+                    overwrite=True,
+                )
             ),
         ),
     ):
