@@ -24,6 +24,11 @@ def filtered(dataset, synthetic, out, landmarker, **kw):
     return out
 
 
+def _merge_config(**kw) -> MergeConfig:
+    kw.setdefault("allow_near_copies", True)  # toy pictures are no faces; the guard's tests use real faces
+    return MergeConfig(**kw)
+
+
 def digest_tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -134,7 +139,7 @@ def test_merge_refuses_images_made_from_validation_images(filter_inputs, tmp_pat
                                   trained_on="fold_0", parent_ids=parents))  # fmt: skip
     writer.finish("---\n---\n")
     with pytest.raises(InputError, match="1 kept image"):
-        merge(MergeConfig(allow_near_copies=True, dataset=str(dataset), synthetic=str(tmp_path / "morphs"), output_dir=str(tmp_path / "m"),
+        merge(_merge_config(dataset=str(dataset), synthetic=str(tmp_path / "morphs"), output_dir=str(tmp_path / "m"),
                           unfiltered=True))  # fmt: skip
 
 
@@ -148,7 +153,7 @@ def test_overwrite_replaces_only_what_filter_and_merge_wrote(filter_inputs, tmp_
     dataset, synthetic, landmarker = filter_inputs
     scored = filtered(dataset, synthetic, tmp_path / "scored", landmarker, mode="top-n-per-condition", top_n=2)
     merged = tmp_path / "merged"
-    merge(MergeConfig(allow_near_copies=True, dataset=str(dataset), synthetic=str(scored), output_dir=str(merged)))
+    merge(_merge_config(dataset=str(dataset), synthetic=str(scored), output_dir=str(merged)))
     assert (scored / "generation_config.json").is_file()
     with (
         pytest.raises(InputError, match="was not written by this command"),
