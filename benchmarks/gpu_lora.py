@@ -21,7 +21,9 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 
 # Stable Diffusion 1.5's UNet (runwayml/stable-diffusion-v1-5, unet/config.json) and VAE.
 SD15_UNET = dict(
@@ -59,7 +61,8 @@ def build_models(smoke: bool, device, dtype):
     import torch
     from diffusers import AutoencoderKL, UNet2DConditionModel
 
-    from rdface_hf.generate.lora.testing import TINY_UNET, TINY_VAE
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tiny pipelines live in tests/
+    from tests.generate.lora.tiny_pipelines import TINY_UNET, TINY_VAE
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(**(TINY_UNET if smoke else SD15_UNET))

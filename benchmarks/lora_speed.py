@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -229,7 +230,8 @@ def main(argv=None) -> None:
 
     import torch
 
-    from rdface_hf.generate.lora.testing import save_tiny_pipeline, write_tiny_build
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tiny pipelines live in tests/
+    from tests.generate.lora.tiny_pipelines import save_tiny_pipeline, write_tiny_build
 
     torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

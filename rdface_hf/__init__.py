@@ -13,7 +13,7 @@ Public entry points:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["RDFaceDataset", "__version__", "load_rdface"]
 

@@ -24,13 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import yaml
-
-from . import __version__
 from ._errors import InputError
 from ._io import atomic_write_json
 from ._outputs import Owner, note, resumable_output_dir
 from ._owner import MANIFEST
+from ._values import BadValue, FieldError, checked_fields, parse_text
+from ._version import __version__
 
 T = TypeVar("T", bound="StageConfig")
 
@@ -42,7 +41,7 @@ RUN_TIME_SWITCHES = ("overwrite",)
 # Where a run writes is not what it makes: a moved output folder still resumes.
 WHERE_FIELDS = ("output_dir", "out")
 # Metadata keys of ours; the others (help, metavar, aliases, choices) go to argparse.
-OWN_METADATA = ("positional", "run_only")
+OWN_METADATA = ("positional", "run_only", "flag")
 
 
 def option(
@@ -53,6 +52,7 @@ def option(
     run_only: bool = False,
     metavar: str | None = None,
     aliases: tuple[str, ...] = (),
+    flag: str | None = None,
     default_factory: Any = dataclasses.MISSING,
 ) -> Any:
     """A config field with its help text, declared once.
@@ -60,12 +60,17 @@ def option(
     ``positional``: a command-line argument without a flag (``rdface build RAW OUT``).
     ``run_only``: changes how a run happens, not what it makes (paths, workers,
     progress bars); left out of the saved config's identity.
+    ``flag``: the command line's spelling when it is not the field's name (``--landmarker``
+    for ``landmarker_model``; the field's own spelling stays an alias); for a positional, its
+    flag form (``rdface simulate --output-dir OUT`` as well as ``rdface simulate OUT``).
     """
     metadata: dict[str, Any] = {"help": help, "positional": positional, "run_only": run_only}
     if metavar:
         metadata["metavar"] = metavar
     if aliases:
         metadata["aliases"] = list(aliases)
+    if flag:
+        metadata["flag"] = flag
     return dataclasses.field(default=default, default_factory=default_factory, metadata=metadata)
 
 
@@ -75,6 +80,9 @@ class ConfigError(InputError):
     def __init__(self, field: str, message: str) -> None:
         self.field, self.message = field, message
         super().__init__(f"{field} {message}")
+
+
+MAX_SEED = 2**63 - 1
 
 
 def require(condition: bool, field: str, message: str) -> None:
@@ -116,6 +124,20 @@ class StageConfig:
     output_files: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
+        try:  # every field type-checked before the stage's validate uses it
+            checked = checked_fields(self)
+        except FieldError as exc:
+            raise ConfigError(exc.field, exc.message) from None
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+        for f in dataclasses.fields(self):  # seeds go to int64 columns and generators: 0 .. 2**63 - 1
+            value = getattr(self, f.name)
+            if (
+                (f.name == "seed" or f.name.endswith("_seed"))
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
+                require(0 <= value <= MAX_SEED, f.name, f"must be in 0..2**63-1, got {str(value)[:30]}")
         self.validate()
 
     def validate(self) -> None:  # pragma: no cover - overridden
@@ -168,16 +190,16 @@ class StageConfig:
         except UnicodeDecodeError:
             raise InputError(f"config {path} is not UTF-8 text") from None
         try:
-            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(
-                f"config {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}"
-            ) from None
+            data = parse_text(text, as_json=path.suffix.lower() == ".json", where=f"config {path}")
+        except BadValue as exc:
+            raise InputError(str(exc)) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise InputError(f"config {path} must hold a mapping of field names to values")
+        odd = [k for k in data if not isinstance(k, str)]
+        if odd:
+            raise InputError(f"config {path}: field names must be text, got {odd[0]!r}")
         saved_stage = data.get("stage")
         if saved_stage is not None and saved_stage not in (cls.stage, cls.__name__):
             raise InputError(f"config {path} was saved by '{saved_stage}', not by '{cls.stage}'")

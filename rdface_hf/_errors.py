@@ -9,3 +9,19 @@ class RDFaceError(Exception):
 
 class InputError(RDFaceError, ValueError):
     """A user-supplied file, folder, column or flag is wrong."""
+
+
+MAX_ERROR_CHARS = 300
+
+
+def one_line(message: object, limit: int = MAX_ERROR_CHARS) -> str:
+    """An error message as one line of at most ``limit`` characters (whitespace runs collapsed;
+    a long message keeps its start and end around ``...``): a hostile value quoted in a message
+    (a 100 MB flag, a multi-line cell) never floods the terminal."""
+    text = " ".join(str(message).split())
+    if len(text) <= limit:
+        return text
+    marker = f" ... [{len(text)} characters in all] ... "
+    keep = max(limit - len(marker), 0)
+    head = keep * 2 // 3
+    return text[:head] + marker + text[len(text) - (keep - head) :]

@@ -72,3 +72,13 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def public_name(value: Any) -> Any:
+    """A local path (absolute, ``~``, ``.``, or an existing file or folder) becomes its name: cards,
+    columns and pushed files name a folder by its name and a repo by its id, never a local path."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(("/", "~", ".")) or os.path.exists(value):
+        return Path(value).expanduser().resolve().name or value
+    return value

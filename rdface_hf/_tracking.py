@@ -3,16 +3,18 @@
 The trainers (train-classifier, train-lora, train-fastgan) pass :func:`accelerator_kwargs` to
 ``Accelerator`` (``log_with``, ``project_dir``), call :func:`start` once the output folder is
 known (``init_trackers`` with the run's config as hyperparameters), log through
-``accelerator.log`` and call :func:`finish` (``end_training``). TensorBoard writes under
+``accelerator.log`` and call :func:`finish` (``end_training``'s tracker part). TensorBoard writes under
 ``O/logs/<run name>/rdface-<stage>/``; wandb and trackio go where their own settings say. A tracker that is not
 installed is one line of error before any training (:func:`check_report_to`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,11 +95,22 @@ def start(accelerator: Any, config: Any, folder: str | os.PathLike) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def tracked(accelerator: Any, config: Any, folder: str | os.PathLike) -> Iterator[bool]:
+    """:func:`start` on entry, :func:`finish` on exit (also when training stops early); yields
+    whether tracking is on."""
+    on = start(accelerator, config, folder)
+    try:
+        yield on
+    finally:
+        finish(accelerator)
+
+
 def log_image(accelerator: Any, name: str, path: str | os.PathLike, step: int) -> None:
     """A picture the stage wrote (a sample grid) to every tracker that takes images."""
     if not getattr(accelerator, "log_with", None) or not accelerator.is_main_process:
         return
-    import numpy as np
+    import numpy as np  # only when an image is logged: the CLI starts without numpy or PIL
     from PIL import Image
 
     with Image.open(path) as image:
@@ -110,6 +123,10 @@ def log_image(accelerator: Any, name: str, path: str | os.PathLike, step: int) -
 
 
 def finish(accelerator: Any) -> None:
-    """``end_training`` (flushes and closes the trackers)."""
-    if getattr(accelerator, "log_with", None):
-        accelerator.end_training()
+    """Finish the trackers (flush and close), as ``accelerator.end_training`` does, without its
+    ``destroy_process_group``: the run folder's last barriers (and a later run in the same
+    process) still need the process group."""
+    for tracker in getattr(accelerator, "trackers", []):
+        tracker.finish()
+    if hasattr(accelerator, "trackers"):
+        accelerator.trackers = []

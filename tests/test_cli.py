@@ -62,3 +62,112 @@ def test_a_repo_id_the_hub_refuses_is_refused_before_any_work(argv, tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "ORG/NAME, got" in err[0] and "--" in err[0], err
     assert not out.exists()
+
+
+def test_importing_the_cli_imports_no_heavy_library():
+    """`rdface --help` starts fast: no stage, model or dataset library is imported with the CLI."""
+    heavy = ("torch", "transformers", "datasets", "diffusers", "mediapipe")
+    code = f"import sys, rdface_hf.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""
+
+
+def test_top_level_help_imports_no_command_page():
+    code = (
+        "import sys\nfrom rdface_hf import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED:' + ','.join(m for m in sys.modules\n"
+        "    if m.startswith('rdface_hf.commands.') or m.endswith('.config')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "simulate" in proc.stdout and proc.stdout.strip().splitlines()[-1] == "LOADED:"
+
+
+def test_a_bad_flag_names_the_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "out", "--bad-flag"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("rdface simulate: error:") and "--bad-flag" in err[0]
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_switches_read_as_switches(command, capsys):
+    """A bool flag takes no value in --help (no `--overwrite [OVERWRITE]`); `--no-progress` does not say
+    it shows progress bars."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert "[OVERWRITE]" not in out and "[PROGRESS]" not in out and "{True,False}" not in out
+    for line in out.splitlines():
+        if "--no-progress" in line:
+            assert "show progress" not in line
+
+
+def test_many_flags_are_grouped_in_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["train-classifier", "--help"])
+    out = capsys.readouterr().out
+    for group in ("inputs:", "outputs:", "training:", "Hub:", "performance:"):
+        assert f"\n{group}\n" in out, group
+
+
+@pytest.mark.parametrize(
+    ("argv", "field", "value"),
+    [
+        (["simulate", "--output-dir", "o"], "out", "o"),
+        (["simulate", "o"], "out", "o"),
+        (["build", "raw", "--output-dir", "o"], "out", "o"),
+        (["build", "raw", "o"], "out", "o"),
+        (["build", "raw", "o", "--landmarker", "m.task"], "landmarker_model", "m.task"),
+        (["build", "raw", "o", "--landmarker-model", "m.task"], "landmarker_model", "m.task"),
+        (["build", "raw", "o", "--face-landmarker", "m.task"], "landmarker_model", "m.task"),
+        (
+            ["filter", "--dataset", "d", "--synthetic", "s", "--output-dir", "o", "--landmarker", "m"],
+            "face_landmarker",
+            "m",
+        ),
+        (
+            ["filter", "--dataset", "d", "--synthetic", "s", "--output-dir", "o", "--face-landmarker", "m"],
+            "face_landmarker",
+            "m",
+        ),
+        (
+            ["filter", "--dataset", "d", "--synthetic", "s", "--output-dir", "o", "--landmarker-model", "m"],
+            "face_landmarker",
+            "m",
+        ),
+        (["report", "--output-dir", "o", "--dataset", "d", "--landmarker", "m"], "landmarker", "m"),
+        (["report", "--output-dir", "o", "--dataset", "d", "--face-landmarker", "m"], "landmarker", "m"),
+        (["report", "--output-dir", "o", "--dataset", "d", "--landmarker-model", "m"], "landmarker", "m"),
+        (["train-lora", "--dataset", "d", "--output-dir", "o", "--token", "t"], "hub_token", "t"),
+        (["train-lora", "--dataset", "d", "--output-dir", "o", "--hub-token", "t"], "hub_token", "t"),
+        (["train-lora", "--dataset", "d", "--output-dir", "o", "--hub_token", "t"], "hub_token", "t"),
+        (["train-classifier", "--dataset", "d", "--output-dir", "o", "--token", "t"], "token", "t"),
+        (["probe", "--dataset", "d", "--output-dir", "o", "--token", "t"], "token", "t"),
+        (["publish", "b", "--repo-id", "org/name", "--token", "t"], "token", "t"),
+        (["train-classifier", "--dataset", "d", "--output_dir", "o"], "output_dir", "o"),
+    ],
+)
+def test_every_spelling_reaches_the_same_field(argv, field, value, monkeypatch, tmp_path):
+    """One spelling per concept (--output-dir, --landmarker, --token); the old spellings stay aliases."""
+    from rdface_hf import cli
+
+    (tmp_path / "m").write_bytes(b"a file")  # a landmarker path some configs check exists
+    argv = [str(tmp_path / "m") if a == "m" else a for a in argv]
+    value = str(tmp_path / "m") if value == "m" else value
+    seen = []
+    monkeypatch.setattr(cli.command(argv[0]), "run", lambda config: seen.append(config) or 0)
+    assert main(argv) == 0
+    assert getattr(seen[0], field) == value
+
+
+def test_output_folder_given_twice_differently_is_refused(capsys):
+    assert main(["simulate", "a", "--output-dir", "b"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "rdface simulate: error: OUT and --output-dir name different folders: give one"
+    )
+    assert main(["simulate"]) == 2
+    assert "OUT is required (as OUT or --output-dir)" in capsys.readouterr().err

@@ -54,3 +54,12 @@ def test_the_picture_check_fails_on_a_blank_sheet(tmp_path, assert_picture):
     write_sheets(tmp_path / "grey.png", [Row("", grey)])
     with pytest.raises(AssertionError):
         assert_picture(tmp_path / "grey.png")
+
+
+def test_the_audit_contact_sheet_is_one_pair_a_row(tmp_path, assert_picture):
+    from rdface_hf.audit.report import contact_sheet as audit_sheet
+
+    pairs = [(face, face[::-1], f"0.{k}12 rdf-KS-{k}") for k, face in enumerate(_faces(3))]
+    audit_sheet(tmp_path / "contact_sheet.png", pairs)
+    arr = assert_picture(tmp_path / "contact_sheet.png")
+    assert arr.shape[:2] == (3 * (CELL + CAPTION), LABEL_WIDTH + 2 * CELL)

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from .._config import StageConfig, option, require
 from .._results import StageResult
+from ..dataset.folds import check_fold
 
 
 @dataclass
@@ -51,10 +52,7 @@ class AuditConfig(StageConfig):
     def validate(self) -> None:
         for name in ("dataset", "synthetic", "output_dir"):
             require(bool(str(getattr(self, name) or "").strip()), name, "must be given")
-        text = str(self.fold).strip().lower()
-        require(
-            text == "test" or (text.isdigit() and int(text) >= 0), "fold", f"must be K or 'test', got {self.fold!r}"
-        )
+        check_fold(self.fold)
         for name in ("threshold", "same_person"):
             value = getattr(self, name)
             ok = value is None or (math.isfinite(float(value)) and float(value) > 0)

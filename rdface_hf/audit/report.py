@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .._sheets import Row, write_sheets
 from ..dataset.near_copies import quantiles
 
 GATED_NOTE = (
@@ -120,18 +120,7 @@ def histogram(path: Path, synthetic: np.ndarray, real: np.ndarray, threshold: fl
 
 
 def contact_sheet(path: Path, pairs: list[tuple[np.ndarray, np.ndarray, str]], size: int = 128) -> None:
-    """Closest pairs, synthetic left and real right, two pairs a row; captions in the summary."""
-    from PIL import ImageDraw  # drawing: only when a sheet is written
-
-    cols = 2
-    rows = (len(pairs) + cols - 1) // cols
-    sheet = Image.new("RGB", (cols * (2 * size + 8), rows * (size + 16)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for k, (syn, real, caption) in enumerate(pairs):
-        x, y = (k % cols) * (2 * size + 8), (k // cols) * (size + 16)
-        for j, px in enumerate((syn, real)):
-            sheet.paste(Image.fromarray(px).convert("RGB").resize((size, size)), (x + j * size, y))
-        draw.text((x + 2, y + size + 2), caption, fill="black")
-    buf = io.BytesIO()
-    sheet.save(buf, format="PNG")
-    atomic_write_bytes(path, buf.getvalue())
+    """Closest pairs, one a row (closest first): synthetic, then its nearest real image with the
+    caption (distance, real id) under it; full captions are in the summary."""
+    rows = [Row(f"#{k + 1}", [syn, real], ["synthetic", caption]) for k, (syn, real, caption) in enumerate(pairs)]
+    write_sheets(path, rows, rows_per_page=max(len(rows), 1), cell=size)

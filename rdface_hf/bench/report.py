@@ -16,11 +16,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .._io import atomic_write_text
+from .._version import __version__
 from .plan import Unit
 
-STYLE = "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px;font-size:13px}img{max-width:100%}"
+STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
+    "td,th{border:1px solid #bbb;padding:2px 6px;font-size:13px}img{max-width:100%}"
+)
 
 
 def _png(fig) -> str:
@@ -31,7 +34,8 @@ def _png(fig) -> str:
 
 
 def _figure(fid: str, title: str, fig) -> str:
-    return f'<figure id="{fid}"><img alt="{html.escape(title)}" src="{_png(fig)}"><figcaption>{html.escape(title)}</figcaption></figure>'
+    name = html.escape(title)
+    return f'<figure id="{fid}"><img alt="{name}" src="{_png(fig)}"><figcaption>{name}</figcaption></figure>'
 
 
 def _top1(table: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +62,9 @@ def _curve(table: pd.DataFrame, units: list[Unit], regime: str, xlabel: str):
         rows = rows.assign(syn=[value[(r.model, r.regime, r.setting)]["generator"] for r in rows.itertuples()])
         for syn, part in rows.groupby(rows["syn"].fillna("real only")):
             part = part.sort_values("x")
-            ax.errorbar(part["x"], 100 * part["mean"], yerr=100 * part["sd"], marker="o", capsize=3, label=f"{label} {syn}")
+            ax.errorbar(
+                part["x"], 100 * part["mean"], yerr=100 * part["sd"], marker="o", capsize=3, label=f"{label} {syn}"
+            )
         ref = t[(t["label"] == label) & (t["regime"] == "real_only")]
         if regime == "synthetic_only" and len(ref):
             ax.axhline(100 * ref["mean"].iloc[0], linestyle="--", color="grey", label=f"{label} real only")
@@ -128,11 +134,14 @@ def _table(frame: pd.DataFrame, tid: str) -> str:
 
 def write_report(out: Path, *, study_text: str, table, pairs, units, states, failed, dataset, show_faces) -> Path:
     """Write ``O/report.html``; returns its path."""
-    parts = [f"<h1>rdface benchmark</h1><p>rdface_hf {__version__}; dataset {html.escape(Path(str(dataset.source)).name)}"
+    name = html.escape(Path(str(dataset.source)).name)
+    study_text = study_text.replace(str(dataset.source), Path(str(dataset.source)).name)  # no local path published
+    paired_html = _table(pairs, "paired") if len(pairs) else "<p id='paired'>no pairs</p>"
+    parts = [f"<h1>rdface benchmark</h1><p>rdface_hf {__version__}; dataset {name}"
              f" (build digest {html.escape(str(dataset.digest))}); {len(units)} runs.</p>",
              "<h2>Study</h2><pre id='study'>" + html.escape(study_text) + "</pre>",
              "<h2>Summary (test split, mean and sample SD over folds)</h2>", _table(table, "summary"),
-             "<h2>Paired against real_only (top-1)</h2>", _table(pairs, "paired") if len(pairs) else "<p id='paired'>no pairs</p>"]  # fmt: skip
+             "<h2>Paired against real_only (top-1)</h2>", paired_html]  # fmt: skip
     if len(table):
         parts.append(_figure("bars", "test top-1 per regime and setting", _bars(table)))
     regimes = set(table["regime"]) if len(table) else set()
@@ -140,14 +149,23 @@ def write_report(out: Path, *, study_text: str, table, pairs, units, states, fai
         fig = _curve(table, units, "synthetic_only", "synthetic training images")
         parts.append(_figure("scaling", "synthetic-only scaling against real only", fig))
     if "low_data" in regimes:
-        parts.append(_figure("low_data", "low-data curves", _curve(table, units, "low_data", "real images per condition")))
+        parts.append(
+            _figure("low_data", "low-data curves", _curve(table, units, "low_data", "real images per condition"))
+        )
     for fid, title, make in (("per_condition", "per-condition top-1 change", _per_condition),
                              ("histograms", "filter score histograms", _histograms)):  # fmt: skip
-        fig = make(units, states)
+        try:
+            fig = make(units, states)
+        except Exception as exc:
+            parts.append(f"<p id='{fid}'>{html.escape(title)}: unavailable ({html.escape(type(exc).__name__)})</p>")
+            continue
         if fig is not None:
             parts.append(_figure(fid, title, fig))
     if show_faces:
-        fig = _faces(units, states)
+        try:
+            fig = _faces(units, states)
+        except Exception:
+            fig = None
         if fig is not None:
             parts.append(_figure("faces", "kept synthetic faces (first filter run)", fig))
     else:

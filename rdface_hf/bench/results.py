@@ -49,7 +49,9 @@ def collect(units: list[Unit], states: dict[str, dict]) -> tuple[pd.DataFrame, d
         for method, res in _fold_results(unit).items():
             ranks[(unit.id, method)] = res.get("test_true_rank")
             for metric in METRICS:
-                rows.append({**base, "method": method, "metric": metric, "value": float(res["test"].get(metric, np.nan))})
+                rows.append(
+                    {**base, "method": method, "metric": metric, "value": float(res["test"].get(metric, np.nan))}
+                )
     frame = pd.DataFrame(rows)
     frame["value_name"] = frame["model"].astype(str) + "/" + frame["method"].astype(str)
     return frame, ranks
@@ -100,7 +102,9 @@ def summary_markdown(table: pd.DataFrame, pairs: pd.DataFrame, failed: dict[str,
     for (model, method, regime, setting), rows in wide.groupby(["model", "method", "regime", "setting"], sort=False):
         by = rows.set_index("metric")
         cells = [f"{_pct(by.loc[m, 'mean'])} ± {_pct(by.loc[m, 'sd'])}" if m in by.index else "" for m in shown]
-        lines.append(f"| {model}/{method} | {regime} | {setting} | {int(rows['folds'].max())} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {model}/{method} | {regime} | {setting} | {int(rows['folds'].max())} | " + " | ".join(cells) + " |"
+        )
     lines += ["", "## Paired against real_only (top-1 difference, percentage points)", ""]
     lines += ["| model | regime | setting | mean | 95 % t CI | 95 % bootstrap CI | verdict |", "|---" * 7 + "|"]
     for row in pairs.to_dict("records"):

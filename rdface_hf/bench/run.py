@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +45,22 @@ def plan_text(out: Path, units: list[Unit]) -> str:
     return "\n".join([f"plan: {len(units)} runs, {todo} to do, about {cost / 60:.1f} min on 2 CPU cores", *lines])
 
 
+def _open_output(out: Path, config: BenchmarkConfig) -> None:
+    """O is new or this study's: a new O appears whole, with its config (several runners may race)."""
+    check_output_dir(out, owner=config.owner(), overwrite=False, resume=True)
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        os.chmod(tmp, 0o755)
+        config.save(tmp / config.config_file())
+        try:
+            os.rename(tmp, out)
+        except OSError:  # another runner made it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    check_output_dir(out, owner=config.owner(), overwrite=False, resume=True)
+    config.save(out / config.config_file())
+
+
 def run_benchmark(config: BenchmarkConfig, stages: Stages, log=print) -> BenchmarkResult:
     start = time.perf_counter()
     study = load_study(config, stages)
@@ -56,9 +75,7 @@ def run_benchmark(config: BenchmarkConfig, stages: Stages, log=print) -> Benchma
     text = plan_text(out, units)
     if config.dry_run:
         return BenchmarkResult(out, len(units), 0, 0, {}, None, 0.0, time.perf_counter() - start, text)
-    check_output_dir(out, owner=config.owner(), overwrite=False, resume=True)
-    out.mkdir(parents=True, exist_ok=True)
-    config.save(out / config.config_file())
+    _open_output(out, config)
     datasets.disable_progress_bars()
     outcome = Runner(out, stages, overwrite=config.overwrite, log=log).run(units)
     states = {u.id: read_state(out, u) or {} for u in units}

@@ -64,7 +64,7 @@ def _check_settings(stages, stage: str, settings: dict, key: str, **fixed: Any) 
     """Build the stage's own config from ``settings`` (placeholders for what the runner sets)."""
     taken = sorted(set(settings) & set(RUNNER_FIELDS))
     require(not taken, f"{key}.{taken[0] if taken else ''}", "is set by the runner per cell; leave it out")
-    names = {f for f in stages[stage].config.__dataclass_fields__}
+    names = set(stages[stage].config.__dataclass_fields__)
     unknown = sorted(set(settings) - names)
     require(not unknown, f"{key}.{unknown[0] if unknown else ''}", f"is not a setting of '{stage}'")
     try:
@@ -81,7 +81,9 @@ def _specs(raw: Any, key: str, kinds) -> list[Spec]:
     for i, item in enumerate(raw):
         item = _mapping(item, f"{key}[{i}]")
         name, kind = item.pop("name", None), item.pop("kind", None)
-        require(isinstance(name, str) and name.isidentifier(), f"{key}[{i}].name", f"must be a plain name, got {name!r}")
+        require(
+            isinstance(name, str) and name.isidentifier(), f"{key}[{i}].name", f"must be a plain name, got {name!r}"
+        )
         require(name not in {s.name for s in out}, f"{key}[{i}].name", f"repeats {name!r}")
         require(kind in kinds, f"{key}[{i}].kind", f"must be one of {', '.join(kinds)}, got {kind!r}")
         prebuilt = item.pop("prebuilt", None)

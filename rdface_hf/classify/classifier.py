@@ -20,6 +20,7 @@ import datasets
 import torch
 from accelerate import Accelerator
 
+from .. import _tracking as tracking
 from .._errors import InputError
 from .._io import atomic_write_text, input_digest
 from .._results import StageResult
@@ -63,6 +64,7 @@ def _accelerator(config: TrainClassifierConfig):
         kwargs["cpu"] = True  # torchrun / 'accelerate launch --multi_gpu' on a machine without GPUs: DDP over gloo
     if config.mixed_precision is not None:
         kwargs["mixed_precision"] = config.mixed_precision
+    kwargs.update(tracking.accelerator_kwargs(config))  # a tracker that is not installed: refused before any work
     try:
         return Accelerator(**kwargs)
     except (ValueError, RuntimeError) as exc:  # e.g. bf16 on a device without it
@@ -138,6 +140,8 @@ def _finish_fold(job: FoldJob, model, progress, best, data: FoldData, bank: Imag
         "config": info["config"],
     }
     write_results(job.folder, results)
+    scores = {f"fold_{job.fold}/test_{k}": v for k, v in results["test"].items() if isinstance(v, float)}
+    job.accelerator.log(scores, step=results["best_epoch"])  # the selected epoch's test figures
     write_epoch_log(job.folder, progress.log)
     plot_curves(job.folder, progress.log, progress.best_epoch + 1, f"fold {job.fold}: {Path(job.config.model).name}")
     remove_state(job.folder)
@@ -272,7 +276,10 @@ def train_classifier(config: TrainClassifierConfig, *, api=None) -> TrainResult:
         "model": input_digest(config.model) if os.path.exists(config.model) else _model_ref(config),
         "extra-train set": input_digest(config.extra_train) if config.extra_train else None,
     }
-    with shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=dataset.digest) as (out, _):
+    with (
+        shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=dataset.digest) as (out, _),
+        tracking.tracked(accelerator, config, out),
+    ):
         bank = ImageBank(processor, progress=config.progress and accelerator.is_main_process)
         done = tuple(f for f in folds if read_results(out / f"fold_{f}") is not None)
         results = {f: _run_fold(config, accelerator, dataset, f, extra, bank, processor, out, info) for f in folds}

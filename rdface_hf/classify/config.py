@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 
 from .._config import StageConfig, is_hub_repo_id, option, require
 from .._tracking import REPORT_TO_HELP, RUN_NAME_HELP
+from ..dataset.folds import check_fold
 
 DEFAULT_MODEL = "google/vit-base-patch16-224-in21k"
 TOP_K = (1, 5, 10, 30)
@@ -21,12 +22,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 PROBE_METHODS = ("centroid", "logistic")
 LANDMARKS = "landmarks"
 FACE_IDENTITY = "face-identity"  # dlib's ResNet on the build's aligned faces (pip install rdface_hf[face])
-
-
-def fold_spec_ok(spec: str) -> bool:
-    """``--fold``: a fold number or ``all`` (checked against the dataset later)."""
-    text = str(spec).strip().lower()
-    return text == "all" or (text.isdigit() and int(text) >= 0)
 
 
 def _repo_or_path(value: str | None) -> bool:
@@ -52,7 +47,7 @@ class ClassifyCommon(StageConfig):
     dataset_revision: str | None = option(None, help="Hub revision of --dataset (branch, tag or commit)")
     model_revision: str | None = option(None, help="Hub revision of --model (branch, tag or commit)")
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
-    progress: bool = option(True, help="progress bars", run_only=True)
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
     token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
 
     # What a run writes in O (anything else there stops --overwrite from replacing the folder).
@@ -61,8 +56,7 @@ class ClassifyCommon(StageConfig):
     def validate(self) -> None:
         require(bool(str(self.dataset or "").strip()), "dataset", "must name a build folder or a Hub dataset id")
         require(bool(str(self.output_dir or "").strip()), "output_dir", "must name a folder")
-        self.fold = str(self.fold).strip().lower()
-        require(fold_spec_ok(self.fold), "fold", f"must be a fold number or 'all', got {self.fold!r}")
+        check_fold(self.fold, every_fold=True, all_training=False)
         require(self.seed >= 0, "seed", f"must be non-negative, got {self.seed}")
         require(self.shots is None or self.shots >= 1, "shots", f"must be at least 1, got {self.shots}")
         require(

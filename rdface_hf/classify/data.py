@@ -157,8 +157,10 @@ class ExtraTrain:
         """The used rows with their images checked against the held-out ones and re-encoded."""
         raw = self.rows.cast_column("image", datasets.Image(decode=False))["image"]
         clean = clean_images(raw, HeldOut.of(dataset, [None, *folds]), f"--extra-train {self.path}")
-        features = datasets.Features({k: self.rows.features[k] for k in IMAGE_COLUMNS})
+        keep = IMAGE_COLUMNS + [c for c in ("landmarks",) if c in self.rows.column_names]  # for the geometry probes
+        features = datasets.Features({k: self.rows.features[k] for k in keep})
         columns = {"image": clean, "image_id": image_ids(clean), "condition": self.rows["condition"]}
+        columns.update({c: self.rows[c] for c in keep if c not in columns})
         return datasets.Dataset.from_dict(columns, features=features)
 
     @staticmethod

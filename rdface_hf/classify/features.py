@@ -14,11 +14,12 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
+from ..dataset.backbone import load_backbone
 from .config import ProbeConfig
 from .data import Split
 from .geometry import shape_features
 from .images import ImageBank, channel_stats, make_processor, normalise
-from .models import load_backbone, preprocessing
+from .models import preprocessing
 
 
 class LandmarkFeatures:

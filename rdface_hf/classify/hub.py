@@ -19,8 +19,9 @@ from typing import Any
 import huggingface_hub
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 
-from .. import __version__
 from .._errors import InputError, RDFaceError
+from .._version import __version__
+from ..dataset.card import gated_card_fields, unique_tags, with_framework_versions
 from .config import TOP_K
 from .scoring import METRICS
 
@@ -30,13 +31,6 @@ GATED_PROMPT = (
     "ethics approval. Access is granted manually to researchers who agree to use it for research only, never "
     "for diagnosis or identification, and not to redistribute it."
 )
-GATED_FIELDS = {
-    "Name": "text",
-    "Affiliation": "text",
-    "Intended use": "text",
-    "I will use this model for research only, not for diagnosis or any decision about a person": "checkbox",
-    "I will not attempt to identify or re-identify any person": "checkbox",
-}
 MODEL_FILES = ("config.json", "model.safetensors", "preprocessor_config.json")
 PUBLISHED_FILES = (*MODEL_FILES, "README.md", "train_config.json", "results.json", "summary.json", "summary.md")
 METRIC_IDS = {
@@ -94,9 +88,10 @@ def render_card(*, row: Mapping[str, Any], info: Mapping[str, Any], table: str, 
         datasets=[dataset_id] if dataset_id else None,
         library_name="transformers",
         pipeline_tag="image-classification",
-        license="other",
-        tags=["rdface", "rare-disease", "dysmorphology", "medical", "face", "image-classification", "rdface_hf"]
-        + (["simulated"] if simulated else []),
+        tags=unique_tags(
+            ["rdface", "rare-disease", "dysmorphology", "medical", "face", "image-classification", "rdface_hf"]
+            + (["simulated"] if simulated else [])
+        ),
         metrics=["accuracy", "top_k_accuracy", "f1", "balanced_accuracy"],
         eval_results=eval_results(
             row,
@@ -104,11 +99,10 @@ def render_card(*, row: Mapping[str, Any], info: Mapping[str, Any], table: str, 
             dataset_name=info["dataset_name"],
             revision=info["config"].get("dataset_revision"),
         ),
-        extra_gated_prompt=GATED_PROMPT,
-        extra_gated_fields=GATED_FIELDS,
+        **gated_card_fields(prompt=GATED_PROMPT, source_repo=dataset_id),
     )
     template = resources.files("rdface_hf.model_cards").joinpath(CARD_TEMPLATE).read_text(encoding="utf-8")
-    return ModelCard.from_template(
+    card = ModelCard.from_template(
         data,
         template_str=template,
         repo_id=repo_id,
@@ -119,6 +113,7 @@ def render_card(*, row: Mapping[str, Any], info: Mapping[str, Any], table: str, 
         fold_count=len(row["folds"]),
         **info,
     )
+    return with_framework_versions(card, ("torch", "transformers", "accelerate", "timm", "safetensors"))
 
 
 @contextlib.contextmanager

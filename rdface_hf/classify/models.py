@@ -12,11 +12,10 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 
-import torch
 import transformers
-from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification
+from transformers import AutoConfig, AutoImageProcessor, AutoModelForImageClassification
 
 from .._errors import InputError
 from .config import IMAGENET_MEAN, IMAGENET_STD
@@ -88,44 +87,6 @@ def load_classifier(
     return model
 
 
-@dataclass
-class Backbone:
-    """A frozen feature extractor: ``embed(pixel_values) -> (B, D)``."""
-
-    model: torch.nn.Module
-    how: str  # image_features | pooler (when the output has one) | no_pooler
-
-    @torch.inference_mode()
-    def embed(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        if self.how == "image_features":
-            out = self.model.get_image_features(pixel_values=pixel_values)
-            return (out if torch.is_tensor(out) else out.pooler_output).flatten(1).float()
-        out = self.model(pixel_values=pixel_values)
-        pooled = getattr(out, "pooler_output", None)
-        if self.how == "pooler" and pooled is not None:
-            return pooled.flatten(1).float()
-        hidden = out.last_hidden_state
-        return (hidden.flatten(2).mean(-1) if hidden.ndim == 4 else hidden[:, 0]).float()
-
-
-def load_backbone(model_id: str, *, revision: str | None = None, token: str | bool | None = None) -> Backbone:
-    """The checkpoint's base model, frozen, in eval mode, and how to read an embedding from it.
-
-    CLIP-like models give their image embedding; others their pooled output, unless the
-    pooler's weights are not in the checkpoint (a fine-tuned ViT classifier): then the first
-    token (ViT's CLS) or, for feature maps, the spatial mean.
-    """
-    with model_errors(model_id, token), quiet_loading():
-        model, info = AutoModel.from_pretrained(
-            model_id, revision=revision, token=token, output_loading_info=True, use_safetensors=True
-        )
-    model.eval().requires_grad_(False)
-    if hasattr(model, "get_image_features"):
-        return Backbone(model, "image_features")
-    fresh_pooler = any("pooler" in k for k in info.get("missing_keys", ()))
-    return Backbone(model, "no_pooler" if fresh_pooler else "pooler")
-
-
 def _size_of(processor, config) -> int | None:
     """The input size a checkpoint expects, from its processor or config."""
     data_config = getattr(processor, "data_config", None)
@@ -163,6 +124,20 @@ def _stats_of(processor, config) -> tuple[list[float], list[float]] | None:
     return None
 
 
+def _check_fits(model_id: str, config, size: int) -> None:
+    """A patch model (ViT and kin) has position embeddings for one input size: another is refused
+    here, in one line, instead of failing inside the first forward pass."""
+    vision = getattr(config, "vision_config", None) or config
+    fixed, patch = getattr(vision, "image_size", None), getattr(vision, "patch_size", None)
+    if isinstance(fixed, (list, tuple)):
+        fixed = fixed[0]
+    if isinstance(fixed, int) and patch and size != fixed:
+        raise InputError(
+            f"--image-size {size} does not fit {Path(str(model_id)).name}: it takes {fixed}x{fixed} images "
+            "(its position embeddings are for that size); leave --image-size out"
+        )
+
+
 def preprocessing(
     model_id: str, *, image_size: int | None, normalization: str, revision=None, token=None
 ) -> tuple[int, list[float], list[float]]:
@@ -175,6 +150,7 @@ def preprocessing(
     except Exception:  # no preprocessor_config.json: the config and defaults decide
         processor = None
     size = image_size or _size_of(processor, config) or DEFAULT_SIZE
+    _check_fits(model_id, config, int(size))
     stats = _stats_of(processor, config) if normalization == "model" else None
     mean, std = stats or (list(IMAGENET_MEAN), list(IMAGENET_STD))
     return int(size), mean, std

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from .._io import atomic_write_json, atomic_write_text
+from .._version import __version__
 from .scoring import SD_NOTE, caption, summary_markdown
 
 RESULTS = "results.json"

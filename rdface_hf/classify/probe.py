@@ -2,7 +2,7 @@
 ``train-classifier``.
 
 Features are frozen: a backbone's image embeddings (any checkpoint, see
-:func:`~.models.load_backbone`), the Procrustes-aligned MediaPipe landmarks of the build
+:func:`~rdface_hf.dataset.backbone.load_backbone`), the Procrustes-aligned MediaPipe landmarks of the build
 (``--model landmarks``) or dlib's face-identity embeddings (``--model face-identity``).
 Per fold, two methods are fitted on the training split alone:
 
@@ -211,7 +211,8 @@ def run_probe(config: ProbeConfig) -> ProbeResult:
         for fold in folds:
             data = fold_data(dataset, fold, shots=config.shots, seed=config.seed)
             if extra is not None:
-                data.extra = Split(extra.rows.select_columns(IMAGE_COLUMNS + (["landmarks"] * config.is_landmarks)))
+                points = ["landmarks"] if "landmarks" in extra.rows.column_names else []  # identity: aligned faces
+                data.extra = Split(extra.rows.select_columns(IMAGE_COLUMNS + points))
             results[fold] = {**_fold_results(config, features, data, dataset, dataset.num_classes), **about}
             write_results(tmp / f"fold_{fold}", results[fold])
         label = (

@@ -125,6 +125,16 @@ def _setup(job: FoldJob):
     return model, optimizer, scheduler, loader, sampler
 
 
+def _track(accelerator, fold: int, record: dict) -> None:
+    """An epoch's training and validation figures to the trackers (``--report-to``), per fold."""
+    values = {
+        f"fold_{fold}/{key}": value
+        for key, value in record.items()
+        if key not in ("epoch", "best") and isinstance(value, (int, float))
+    }
+    accelerator.log(values, step=record["epoch"])
+
+
 def _train_epoch(job: FoldJob, model, optimizer, scheduler, loader, mean, std) -> dict[str, float]:
     config, accelerator = job.config, job.accelerator
     model.train()
@@ -224,6 +234,7 @@ def run_epochs(job: FoldJob, *, progress_bar: bool = True) -> tuple[Any, Progres
                 best = cpu_copy(unwrapped.state_dict())
             progress.epoch = epoch
             progress.log.append(record)
+            _track(accelerator, job.fold, record)
             bar.set_postfix(val_top1=f"{val['top_1']:.3f}", best=progress.best_epoch + 1)
             if policy.due(epoch, config.epochs - 1):
                 started = time.perf_counter()

@@ -14,17 +14,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import datasets
 import numpy as np
 
 from .._config import StageConfig, option, require
 from .._errors import InputError
 from .._outputs import check_output_dir
-from ..dataset import RDFaceDataset
-from ..dataset.builder import BuildConfig, build_dataset
 from ..sim.config import SimConfig
+
+if TYPE_CHECKING:
+    from ..dataset import RDFaceDataset
 
 NAME = "demo"
 HELP = "simulate an RDFace-shaped release, build it, load its folds and print a summary"
@@ -62,7 +62,9 @@ def _check_demo_dir(out: Path) -> None:
             f"--output-dir {out} is not empty and holds no earlier demo ({DEMO_MARKER}); choose another folder"
         )
     check_output_dir(out, owner=DemoConfig.owner(), resume=True)  # the demo only replaces its sub-folders
-    from ..filter.config import FilterConfig, MergeConfig  # the sub-folders' owners, checked before any work
+    # the sub-folders' owners, checked before any work (stage modules: kept out of the CLI's start-up)
+    from ..dataset.builder import BuildConfig
+    from ..filter.config import FilterConfig, MergeConfig
     from ..generate.config import GenerateConfig
 
     parts = {"raw": SimConfig, "rdface": BuildConfig, "morphs": GenerateConfig, "filtered": FilterConfig,
@@ -91,6 +93,8 @@ def _baseline_line(dataset: RDFaceDataset) -> str:
 def _synthetic_line(config: DemoConfig, out: Path, dataset: RDFaceDataset) -> str:
     """Morph -> filter -> merge on fold 0, then the probe on real + kept synthetic faces."""
     # Stages that bring scikit-image / sklearn: kept out of the CLI's start-up.
+    import datasets
+
     from ..classify.geometry import geometry_baseline
     from ..filter.config import FilterConfig, MergeConfig
     from ..filter.merge import merge
@@ -147,7 +151,11 @@ def _summary(out: Path, sim, built, build_seconds: float, dataset: RDFaceDataset
 
 
 def run(config: DemoConfig) -> int:
-    from ..sim import simulate  # image synthesis (scipy, scikit-image): kept out of the CLI's start-up
+    import datasets  # the stages' libraries: kept out of the CLI's start-up
+
+    from ..dataset import RDFaceDataset
+    from ..dataset.builder import BuildConfig, build_dataset
+    from ..sim import simulate
 
     out = Path(config.output_dir)
     raw, built_dir = out / "raw", out / "rdface"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..dataset.hub import PublishConfig, publish
+from ..dataset.config import PublishConfig
 
 NAME = "publish"
 CONFIG = PublishConfig
@@ -14,6 +14,8 @@ DESCRIPTION = (
 
 
 def run(config: PublishConfig) -> int:
+    from ..dataset.hub import publish  # huggingface_hub, datasets: kept out of the CLI's start-up
+
     url = publish(config.out, config.repo_id, gated=config.gated, token=config.token)
     print(f"published {config.out} to {url} (private, gated: {config.gated})")
     return 0

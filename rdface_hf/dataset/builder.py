@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from .. import __version__
 from .._config import StageConfig, option, require
 from .._errors import InputError, RDFaceError
 from .._io import atomic_write_text, file_sha256
 from .._outputs import Owner, atomic_output_dir
 from .._parallel import default_workers, parallel_map
 from .._results import StageResult
+from .._version import __version__
 from . import images, splits
-from .card import AGREEMENT_FILE, pretty_name, render_agreement, render_dataset_card
+from .build_files import AGREEMENT_FILE, BUILD_FILES, CARD_FILE, CONFIG_FILE, REPORT_FILE
+from .card import pretty_name, render_agreement, render_dataset_card
 from .checks import (
     ACCEPTED,
     REJECTED,
@@ -41,12 +42,9 @@ from .columns import column_policy, parse_column_list
 from .files import lookalike_hints, scan_images, unlisted_entries
 from .landmarks import Landmarker, check_landmarker_model, close_process_landmarkers
 from .release import CSV_NAME, read_release
-from .report import REPORT_NAME, reason_kind, report_csv, report_rows, statistics
+from .report import reason_kind, report_csv, report_rows, statistics
 from .shards import write_shards
 
-CONFIG_NAME = "build_config.json"
-# Everything a build writes: an earlier build holding anything else is not replaced.
-BUILD_FILES = ("README.md", CONFIG_NAME, REPORT_NAME, AGREEMENT_FILE, "data", "data/*.parquet")
 FACE_SCAN = 4  # faces the landmarker looks for, to warn about group photos
 
 
@@ -66,6 +64,7 @@ class BuildConfig(StageConfig):
     out: str = option(
         help="output dataset folder (new, empty, or an earlier build with --overwrite)",
         positional=True,
+        flag="--output-dir",
         run_only=True,
         metavar="OUT",
     )
@@ -78,7 +77,8 @@ class BuildConfig(StageConfig):
         None,
         help="face_landmarker.task (default: $RDFACE_FACE_LANDMARKER, cache)",
         run_only=True,
-        aliases=("--landmarker",),
+        flag="--landmarker",
+        aliases=("--face-landmarker",),
         metavar="PATH",
     )
     max_faces: int | None = option(
@@ -96,7 +96,7 @@ class BuildConfig(StageConfig):
     max_pixels: int = option(images.MAX_PIXELS, help="larger images are refused (decompression bombs)")
     workers: int | None = option(None, help="worker processes (default: all cores)", run_only=True)
     overwrite: bool = option(False, help="replace OUT if an earlier 'rdface build' wrote it", run_only=True)
-    progress: bool = option(True, help="progress bars (--no-progress hides them)", run_only=True)
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
 
     def validate(self) -> None:
         self.raw, self.out = str(self.raw), str(self.out)
@@ -117,7 +117,7 @@ class BuildConfig(StageConfig):
     def owner(cls) -> Owner:
         """An earlier build: its ``build_config.json`` (``"stage": "build"``, or ``"BuildConfig"``
         from older versions) and nothing a build does not write."""
-        return Owner(CONFIG_NAME, (cls.stage, cls.__name__), files=BUILD_FILES)
+        return Owner(CONFIG_FILE, (cls.stage, cls.__name__), files=BUILD_FILES)
 
     @property
     def face_scan(self) -> int:
@@ -279,14 +279,14 @@ def _write_build(tmp: Path, config: BuildConfig, release, results, kept, groups,
         tmp, kept, labels, groups, partition, class_names, config.folds,
         columns=policy.published, anonymize=config.anonymize_names,
     )  # fmt: skip
-    atomic_write_text(tmp / REPORT_NAME, report_csv(rows))
+    atomic_write_text(tmp / REPORT_FILE, report_csv(rows))
     provenance = {
         "rdface_hf_version": __version__,
         "landmarker_sha256": file_sha256(model) if model else None,
         "inputs_sha256": _inputs_digest(release, results),
         "columns": policy.record(),
     }
-    config.save(tmp / CONFIG_NAME, **provenance)
+    config.save(tmp / CONFIG_FILE, **provenance)
     stats = statistics(kept, labels, class_names, partition, rows, config)
     stats["extra_columns"] = list(policy.published)
     stats["columns"] = policy.record()
@@ -294,5 +294,5 @@ def _write_build(tmp: Path, config: BuildConfig, release, results, kept, groups,
     pretty = pretty_name(release.simulated)
     atomic_write_text(tmp / AGREEMENT_FILE, render_agreement(pretty))
     card = render_dataset_card(stats=stats, config=config, shard_files=files, simulated=release.simulated)
-    atomic_write_text(tmp / "README.md", str(card))
+    atomic_write_text(tmp / CARD_FILE, str(card))
     return class_names, sizes

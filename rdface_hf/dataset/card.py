@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 from jinja2 import Template
 
-from .. import __version__
+from .._version import __version__
 from . import splits
+from .build_files import AGREEMENT_FILE
 from .columns import describe as describe_column
 
 DEFAULT_REPO_ID = "ORG/rdface"
 LICENSE_NAME = "rdface-data-use-agreement"
-AGREEMENT_FILE = "DATA_USE_AGREEMENT.md"  # written into the dataset folder; the card's license_link
 
 GATED_PROMPT = (
     "RDFace contains photographs of children with rare genetic conditions. Access is granted "
@@ -34,6 +35,56 @@ GATED_FIELDS = {
     "I will not redistribute the images or any derivative from which they can be recovered": "checkbox",
     "I will acknowledge RDFace in any publication or product that uses it": "checkbox",
 }
+
+
+def agreement_link(source_repo: str | None = None) -> str:
+    """The ``license_link``: the agreement file of the dataset's own repo, or, for an artefact
+    derived from a dataset on the Hub, that dataset's agreement."""
+    if source_repo:
+        return f"https://huggingface.co/datasets/{source_repo}/blob/main/{AGREEMENT_FILE}"
+    return AGREEMENT_FILE
+
+
+def gated_card_fields(*, prompt: str = GATED_PROMPT, source_repo: str | None = None) -> dict[str, Any]:
+    """The licence and access questions of the dataset card, shared by every card of an artefact
+    derived from the gated faces (classifier, LoRA, FastGAN, synthetic, filtered, merged, reports):
+    ``license: other`` with its name and link, and the same questions (``prompt`` may say what
+    the artefact is)."""
+    return {
+        "license": "other",
+        "license_name": LICENSE_NAME,
+        "license_link": agreement_link(source_repo),
+        "extra_gated_prompt": prompt,
+        "extra_gated_fields": dict(GATED_FIELDS),
+        "extra_gated_button_content": "Request access",
+    }
+
+
+FRAMEWORKS = ("torch", "transformers", "diffusers", "peft", "accelerate", "huggingface_hub", "safetensors")
+
+
+def framework_versions(names: tuple[str, ...] = FRAMEWORKS) -> dict[str, str]:
+    """The installed versions of the frameworks a model was made with (those installed)."""
+
+    out = {"rdface_hf": __version__}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def with_framework_versions(card, names: tuple[str, ...] = FRAMEWORKS):
+    """``card`` with a "Framework versions" section (as transformers' Trainer writes one)."""
+    lines = "\n".join(f"- {k} {v}" for k, v in framework_versions(names).items())
+    card.text = card.text.rstrip("\n") + f"\n\n### Framework versions\n\n{lines}\n"
+    return card
+
+
+def unique_tags(tags) -> list[str]:
+    """Tags in order, each once."""
+    return list(dict.fromkeys(t for t in tags if t))
 
 
 def dataset_configs(folds: int, shard_files: dict[str, str]) -> list[dict[str, Any]]:
@@ -110,17 +161,12 @@ def render_dataset_card(
     pretty = pretty_name(simulated)
     card_data = DatasetCardData(
         pretty_name=pretty,
-        license="other",
-        license_name=LICENSE_NAME,
-        license_link=AGREEMENT_FILE,
         task_categories=["image-classification"],
         tags=["medical", "rare-disease", "dysmorphology", "face", "pediatric", "facial-landmarks", "rdface"]
         + (["simulated"] if simulated else []),
         size_categories=[_size_category(stats["images"])],
         configs=dataset_configs(config.folds, shard_files),
-        extra_gated_prompt=GATED_PROMPT,
-        extra_gated_fields=GATED_FIELDS,
-        extra_gated_button_content="Request access",
+        **gated_card_fields(),
     )
     template = _template("README.md.jinja")
     extra_columns = list(stats.get("extra_columns", []))

@@ -17,14 +17,17 @@ import numpy as np
 from huggingface_hub import DatasetCard, snapshot_download
 
 from .._errors import InputError
-from .landmarks import NUM_LANDMARKS
+from .build_files import (
+    CARD_FILE,
+    HUB_FILES,
+    REPORT_FILE,  # noqa: F401  (re-exported for callers of the facade)
+    SHARD_GLOB,
+)
+from .build_files import CONFIG_FILE as BUILD_CONFIG_FILE
+from .files import refuse_special
+from .folds import ALL_TRAINING, fold_problem
+from .geometry import NUM_LANDMARKS
 
-CARD_FILE = "README.md"
-REPORT_FILE = "validation_report.csv"
-BUILD_CONFIG_FILE = "build_config.json"
-SHARD_GLOB = "data/*.parquet"
-# What a dataset repo holds (and what `rdface publish` uploads).
-HUB_FILES = (CARD_FILE, SHARD_GLOB, REPORT_FILE, BUILD_CONFIG_FILE, "DATA_USE_AGREEMENT.md")
 SPLITS = ("train", "validation", "test")
 
 
@@ -76,14 +79,15 @@ def _quiet_parquet_reader():
 def parse_fold(spec: str | int | None) -> int | None:
     """``--fold`` of the training stages: ``K`` -> fold K; ``test`` (or ``None``) -> every
     non-test image (the final models). Never the test split itself."""
-    if spec is None or (isinstance(spec, str) and spec.strip().lower() == "test"):
+    if spec is None or spec == ALL_TRAINING:
         return None
-    try:
-        fold = int(spec)
-    except (TypeError, ValueError):
-        raise InputError(f"fold must be a fold number or 'test', got {spec!r}") from None
-    config_name(fold)  # refuses negatives
-    return fold
+    if isinstance(spec, str):  # the same strict rule as the configs' (dataset/folds.py)
+        problem = fold_problem(spec)
+        if problem:
+            raise InputError(f"fold {problem}")
+        return int(spec)
+    config_name(spec)  # refuses negatives and non-integers
+    return int(spec)
 
 
 def select_conditions(spec: str | Sequence[str] | None, abbreviations: Sequence[str]) -> list[int]:
@@ -152,6 +156,7 @@ class RDFaceDataset:
             path = Path(snapshot(self.source, revision=revision, token=token))
         if not (path / CARD_FILE).is_file():
             raise InputError(f"{path_or_repo_id} is not an RDFace build (no {CARD_FILE}); run 'rdface build' first")
+        refuse_special([path / CARD_FILE, *path.glob(SHARD_GLOB)], str(path_or_repo_id))
         self.root = path
         self.configs = read_card_configs(path)
         if not self.configs:
@@ -294,6 +299,10 @@ class RDFaceDataset:
     def landmarks(self, split: str | datasets.Dataset, fold: int | None = None) -> np.ndarray:
         """(N, 478, 3) float32 landmarks of a split, NaN rows where no face was found."""
         ds = self._as_split(split, fold)
+        if "landmarks" not in ds.column_names:
+            raise InputError(
+                f"{self.source} has no landmarks (built with --no-landmarks); rebuild it with landmarks for this"
+            )
         out = np.full((len(ds), NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
         for i, points in enumerate(ds.select_columns(["landmarks"]).with_format("numpy")["landmarks"]):
             if points is not None and np.size(points):

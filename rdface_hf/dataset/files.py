@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._errors import InputError
 from .release import IMAGES_DIR, RawRelease, ReleaseRow
 
 SPECIAL_KINDS = (
@@ -41,6 +42,19 @@ def lookalike_key(text: str) -> str:
 def special_kind(mode: int) -> str:
     """``FIFO``, ``socket``, ... for a file that is neither regular nor a folder."""
     return next((name for test, name in SPECIAL_KINDS if test(mode)), "special file")
+
+
+def refuse_special(paths, where: str) -> None:
+    """Refuse, without opening it, any of ``paths`` that is not a regular file (a FIFO would
+    block the reader forever, a device would be read without end)."""
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise InputError(f"{where}: cannot read {Path(path).name} ({type(exc).__name__})") from None
+        if not stat.S_ISREG(mode):
+            kind = "folder" if stat.S_ISDIR(mode) else special_kind(mode)
+            raise InputError(f"{where}: {Path(path).name} is a {kind}, not a regular file; refused unopened")
 
 
 @dataclass(frozen=True)

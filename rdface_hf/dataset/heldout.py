@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import datasets
 import numpy as np
 
 from .._errors import InputError
@@ -78,8 +79,6 @@ class HeldOut:
     @classmethod
     def of(cls, dataset, folds: Sequence[int | None] = (None,)) -> HeldOut:
         """The test split of ``dataset`` (an ``RDFaceDataset``) and the validation split of each fold in ``folds``."""
-        import datasets
-
         out = cls()
         splits = [("test", dataset.test)] + [
             (f"fold {k} validation", dataset.split("validation", k)) for k in folds if k is not None

@@ -11,39 +11,18 @@ import fnmatch
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
 
 from huggingface_hub import DatasetCard, HfApi
 
-from .._config import StageConfig, is_hub_repo_id, option, require
+from .._config import is_hub_repo_id
 from .._errors import InputError, RDFaceError
+from .build_files import CARD_FILE, HUB_FILES, REPORT_FILE, SHARD_GLOB
 from .card import DEFAULT_REPO_ID
-from .facade import CARD_FILE, HUB_FILES, REPORT_FILE, read_card_configs
+from .config import PublishConfig  # noqa: F401 - its old home
+from .facade import read_card_configs
 
 REQUIRED_FILES = (CARD_FILE, REPORT_FILE)
-
-
-@dataclass
-class PublishConfig(StageConfig):
-    """Settings of ``rdface publish`` (never saved: it carries a token)."""
-
-    stage: ClassVar[str] = "publish"
-    private: ClassVar[tuple[str, ...]] = ("token",)
-
-    out: str = option(help="a folder written by 'rdface build'", positional=True, metavar="OUT")
-    repo_id: str = option(help="ORG/NAME of the dataset repo")
-    gated: Literal["manual", "auto"] = option("manual", help="access approval")
-    token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
-
-    def validate(self) -> None:
-        require(self.gated in ("manual", "auto"), "gated", f"must be 'manual' or 'auto', got {self.gated!r}")
-        require(
-            is_hub_repo_id(self.repo_id),
-            "repo_id",
-            f"must look like ORG/NAME, got {self.repo_id!r}",
-        )
 
 
 UPLOAD_PATTERNS = HUB_FILES
@@ -55,8 +34,8 @@ def check_build_folder(folder: str | os.PathLike) -> Path:
     if not folder.is_dir():
         raise InputError(f"no such folder: {folder}")
     missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
-    if missing or not list((folder / "data").glob("*.parquet")):
-        raise InputError(f"{folder} is not a complete RDFace build (missing {missing or ['data/*.parquet']})")
+    if missing or not list(folder.glob(SHARD_GLOB)):
+        raise InputError(f"{folder} is not a complete RDFace build (missing {missing or [SHARD_GLOB]})")
     if not read_card_configs(folder):
         raise InputError(f"{folder}/README.md declares no configs")
     if _rows(folder) == 0:

@@ -180,6 +180,21 @@ def load_clean(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
     )
 
 
+def decode_rgb(data: bytes | None, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Stored image bytes decoded under the builder's limits (allowed formats, ``max_pixels``) to a
+    loaded RGB image: what every stage uses to read an image; :class:`ImageRejected` otherwise."""
+    if not data:
+        raise ImageRejected("empty image")
+    im = open_image(io.BytesIO(data), max_pixels=max_pixels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im.load()
+            return im.convert("RGB")
+        except Exception as exc:  # a hostile file must become a reason, not a crash
+            raise ImageRejected(f"unreadable or truncated image ({_describe(exc)})") from None
+
+
 def encode_png(pixels: np.ndarray) -> bytes:
     """Lossless, metadata-free PNG bytes (deterministic for given pixels)."""
     buf = io.BytesIO()

@@ -37,6 +37,7 @@ from PIL import Image
 from .._errors import RDFaceError
 from .._io import file_sha256
 from .._parallel import parallel_map
+from .geometry import NUM_LANDMARKS  # noqa: F401  (re-exported: the table lives in geometry.py)
 
 LANDMARKER_ENV = "RDFACE_FACE_LANDMARKER"
 LANDMARKER_URL = (
@@ -44,7 +45,6 @@ LANDMARKER_URL = (
 )
 LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 LANDMARKER_FILENAME = "face_landmarker.task"
-NUM_LANDMARKS = 478
 
 
 class LandmarkerModelError(RDFaceError):

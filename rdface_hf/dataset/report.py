@@ -9,13 +9,12 @@ import io
 import re
 from collections import Counter
 
-from .. import __version__
+from .._version import __version__
 from . import splits
 from .checks import ACCEPTED, REJECTED, RowResult
 from .files import Entry
 from .release import RawRelease
 
-REPORT_NAME = "validation_report.csv"
 REPORT_COLUMNS = ("image_name", "disease_abbr", "status", "reason", "row", "image_id", "line")
 
 

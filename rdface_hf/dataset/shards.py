@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .._io import atomic_write_bytes
 from . import splits
-from .landmarks import NUM_LANDMARKS
+from .build_files import DATA_DIR, shard_file
+from .geometry import NUM_LANDMARKS
 from .release import REQUIRED_COLUMNS
 
 
@@ -53,7 +54,7 @@ def write_shards(
     group_size = Counter(groups)
     for r, g in sorted(zip(kept, groups), key=lambda x: x[0].image_id):
         group_rep.setdefault(g, r.image_id)
-    (tmp / "data").mkdir()
+    (tmp / DATA_DIR).mkdir()
     names = [splits.partition_name(p) for p in [splits.TEST, splits.ALWAYS_TRAIN, *range(folds)]]
     sizes, files = {}, {}
     for name in names:
@@ -81,6 +82,6 @@ def write_shards(
             sink = pa.BufferOutputStream()
             pq.write_table(arrow, sink)
             data = sink.getvalue().to_pybytes()
-            files[name] = f"data/{name}-{hashlib.sha256(data).hexdigest()[:8]}.parquet"
+            files[name] = shard_file(name, hashlib.sha256(data).hexdigest()[:8])
             atomic_write_bytes(tmp / files[name], data)
     return sizes, files

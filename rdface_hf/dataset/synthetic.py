@@ -44,6 +44,8 @@ from PIL import Image
 from .._errors import InputError
 from .._io import atomic_write_bytes, atomic_write_text
 from .._sheets import Row, write_sheets
+from .card import gated_card_fields, unique_tags
+from .files import refuse_special
 from .images import encode_png
 
 GENERATORS = ("lora", "fastgan", "morph", "simulate")
@@ -53,6 +55,11 @@ COLUMNS = (
 FILTER_COLUMNS = ("landmarks", "score", "kept")
 GENERATION_CONFIG = "generation_config.json"
 SHARD_PREFIX = "data/train-"
+SYNTHETIC_PROMPT = (
+    "These images were made by generators trained on photographs of children with rare genetic conditions "
+    "and may reproduce those faces. Access is granted manually to researchers with ethics approval for the "
+    "intended use. You agree not to attempt to identify any person and not to redistribute the images."
+)
 SAMPLE_SHEET = "sample_sheet.png"
 SHEET_IMAGES = 8  # images per condition on the sample sheet
 CARD_CONFIGS = [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*.parquet"}]}]
@@ -211,12 +218,16 @@ def synthetic_card(
     tags: Iterable[str] = (),
 ) -> DatasetCard:
     """A card for a synthetic set: what made it, from what, and the privacy warning."""
+    source_repo = source_dataset if "/" in str(source_dataset) and not str(source_dataset).startswith("/") else None
+    access = gated_card_fields(prompt=SYNTHETIC_PROMPT, source_repo=source_repo)
+    if not gated:  # made without gated images: the licence, no access questions
+        access = {k: v for k, v in access.items() if k.startswith("license")}
     data = DatasetCardData(
         pretty_name=title,
-        license="other",
-        tags=["synthetic", "rdface", "face", generator, *tags],
+        tags=unique_tags(["synthetic", "rdface", "face", generator, *tags]),
         task_categories=["image-classification"],
         configs=CARD_CONFIGS,
+        **access,
     )
     warning = (
         "Generators trained on gated, pediatric faces can reproduce those faces: treat this set as "
@@ -243,6 +254,7 @@ class SyntheticSet:
             raise InputError(f"no such synthetic set folder: {self.path}")
         if not list(self.path.glob(SHARD_PREFIX + "*.parquet")):
             raise InputError(f"{self.path} holds no synthetic images (no {SHARD_PREFIX}*.parquet)")
+        refuse_special(self.path.glob(SHARD_PREFIX + "*.parquet"), str(self.path))
         missing = [c for c in COLUMNS if c not in self.features]
         if missing:
             raise InputError(f"{self.path} is not a synthetic set: missing columns {missing}")

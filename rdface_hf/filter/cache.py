@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_bytes, file_sha256
-from ..dataset.landmarks import NUM_LANDMARKS, cache_dir
+from ..dataset.geometry import NUM_LANDMARKS
+from ..dataset.landmarks import cache_dir
 
 CACHE_SUBDIR = "filter_landmarks"
 

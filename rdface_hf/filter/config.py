@@ -9,19 +9,11 @@ from typing import ClassVar, Literal
 
 from .._config import StageConfig, option, require
 from .._results import StageResult
+from ..dataset.folds import check_fold
 
 SCORES = ("landmarks", "paper5pt", "embedding")
 MODES = ("threshold", "top-n-per-condition", "global-top-n")
 DEFAULT_TOP_N_PER_CONDITION = 10
-
-
-def _check_fold(spec: str, field: str = "fold") -> None:
-    text = str(spec).strip().lower()
-    require(
-        text == "test" or (text.isdigit() and int(text) >= 0),
-        field,
-        f"must be a fold number (0, 1, ...) or 'test' (every non-test image), got {spec!r}",
-    )
 
 
 def _check_threshold(value: float | None, field: str) -> None:
@@ -92,16 +84,18 @@ class FilterConfig(StageConfig):
         None,
         help="face_landmarker.task (default: $RDFACE_FACE_LANDMARKER, then the cache)",
         run_only=True,
-        aliases=("--landmarker",),  # the name `rdface build` and `rdface report` use
+        flag="--landmarker",
+        aliases=("--landmarker-model",),
+        metavar="PATH",
     )
     workers: int | None = option(None, help="landmark worker processes (default: all cores)", run_only=True)
-    progress: bool = option(True, help="show progress bars", run_only=True)
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
     overwrite: bool = option(False, help="replace O if this command wrote it before", run_only=True)
 
     def validate(self) -> None:
         for name in ("dataset", "synthetic", "output_dir"):
             require(bool(str(getattr(self, name) or "").strip()), name, "must be given")
-        _check_fold(self.fold)
+        check_fold(self.fold)
         require(self.score in SCORES, "score", f"must be one of {', '.join(SCORES)}, got {self.score!r}")
         require(self.mode in MODES, "mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.threshold is not None:
@@ -152,7 +146,7 @@ class MergeConfig(StageConfig):
     def validate(self) -> None:
         for name in ("dataset", "synthetic", "output_dir"):
             require(bool(str(getattr(self, name) or "").strip()), name, "must be given")
-        _check_fold(self.fold)
+        check_fold(self.fold)
 
 
 @dataclass(frozen=True)

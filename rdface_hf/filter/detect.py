@@ -6,13 +6,15 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from .._errors import InputError
-from ..dataset.landmarks import NUM_LANDMARKS, Landmarker, detect_landmarks, resolve_landmarker_model
+from ..dataset.geometry import NUM_LANDMARKS
+from ..dataset.images import ImageRejected, open_image
+from ..dataset.landmarks import Landmarker, detect_landmarks, resolve_landmarker_model
 from .cache import LandmarkCache
 
 CHUNK = 512  # images decoded at a time (bounded memory for large sets)
+MAX_CHUNK_BYTES = 1 << 30  # and at most 1 GiB of decoded pixels
 
 
 @dataclass
@@ -23,11 +25,37 @@ class Detected:
 
 
 def _decode(image: dict) -> np.ndarray:
+    """Pixels under the builder's limits (format allow-list, 50 megapixels), one line otherwise."""
     try:
-        with Image.open(io.BytesIO(image["bytes"])) as im:
+        with open_image(io.BytesIO(image["bytes"])) as im:
             return np.asarray(im.convert("RGB"))
+    except ImageRejected as exc:
+        raise InputError(f"synthetic image {image.get('path') or ''}: {exc}") from None
     except Exception as exc:
         raise InputError(f"unreadable synthetic image {image.get('path') or ''} ({type(exc).__name__})") from None
+
+
+def decoded_bytes(image: dict) -> int:
+    """What decoding ``image`` to 8-bit RGB takes, from its header (no pixel decoded)."""
+    try:
+        with open_image(io.BytesIO(image["bytes"])) as im:
+            return im.width * im.height * 3
+    except Exception:
+        return 0  # _decode says why
+
+
+def chunks(keys: list[str], images: list[dict], pending: dict[str, list[int]]) -> list[list[str]]:
+    """``keys`` in order, cut so that a chunk holds at most CHUNK images and MAX_CHUNK_BYTES of decoded pixels."""
+    out: list[list[str]] = [[]]
+    total = 0
+    for key in keys:
+        size = decoded_bytes(images[pending[key][0]])
+        if out[-1] and (len(out[-1]) >= CHUNK or total + size > MAX_CHUNK_BYTES):
+            out.append([])
+            total = 0
+        out[-1].append(key)
+        total += size
+    return [c for c in out if c]
 
 
 def _detect(pixels: list[np.ndarray], landmarker: Landmarker | None, model: str, workers, progress) -> list:
@@ -69,9 +97,7 @@ def synthetic_landmarks(
     pending: dict[str, list[int]] = {}  # the same bytes twice are detected once
     for i in todo:
         pending.setdefault(keys[i], []).append(i)
-    unique = list(pending)
-    for start in range(0, len(unique), CHUNK):
-        chunk = unique[start : start + CHUNK]
+    for chunk in chunks(list(pending), images, pending):
         pixels = [_decode(images[pending[k][0]]) for k in chunk]
         faces = _detect(pixels, landmarker, model, workers, progress)
         for key, px, face in zip(chunk, pixels, faces):

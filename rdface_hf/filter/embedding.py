@@ -3,9 +3,9 @@
 Any ``transformers`` vision backbone works (ViT, DINOv2, CLIP's vision tower,
 ConvNeXt, Swin, ...): :func:`load_backbone` takes a Hub id or a local folder
 (``HF_HUB_OFFLINE=1`` reads the Hub cache) and never runs remote code. The
-embedding is the model's pooled output (``get_image_features`` for CLIP-like
-models), or the mean of its last hidden states when the checkpoint has no
-trained pooler. The score does not look at landmarks.
+embedding follows the one pooling rule of :mod:`rdface_hf.dataset.backbone` (the
+probe's too): a CLIP-like model's image embedding, else the pooled output, else
+(no trained pooler) the first token (CLS). The score does not look at landmarks.
 """
 
 from __future__ import annotations
@@ -19,19 +19,26 @@ import torch
 from accelerate import PartialState
 from PIL import Image
 from tqdm.auto import tqdm
-from transformers import AutoImageProcessor, AutoModel
+from transformers import AutoImageProcessor
 
 from .._errors import InputError
+from ..dataset.backbone import Backbone as FrozenBackbone
+from ..dataset.backbone import load_backbone as load_frozen_backbone
 
 
 @dataclass
 class Backbone:
-    """A frozen vision model, its image processor and how to pool it."""
+    """A frozen vision model (:class:`rdface_hf.dataset.backbone.Backbone`), its image processor
+    and its device."""
 
-    model: object
+    frozen: FrozenBackbone
     processor: object
-    use_pooler: bool
     device: object
+
+    @property
+    def how(self) -> str:
+        """The pooling rule that applies (``image_features``, ``pooler`` or ``first_token``)."""
+        return self.frozen.how
 
     def embed(self, images: Sequence[bytes], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """(N, D) float32 L2-normalised embeddings of encoded images (bytes, ``{"bytes": ...}``),
@@ -40,25 +47,11 @@ class Backbone:
         for start in tqdm(range(0, len(images), batch_size), desc="embeddings", unit="batch", disable=not progress):
             batch = [_as_pil(im) for im in images[start : start + batch_size]]
             pixels = self.processor(images=batch, return_tensors="pt")["pixel_values"].to(self.device)
-            with torch.inference_mode():
-                feats = self._features(pixels)
+            feats = self.frozen.embed(pixels)
             out.append(torch.nn.functional.normalize(feats.float().flatten(1), dim=1).cpu().numpy())
         if not out:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(out).astype(np.float32)
-
-    def _features(self, pixels):
-        if hasattr(self.model, "get_image_features"):
-            result = self.model.get_image_features(pixel_values=pixels)
-        else:
-            result = self.model(pixel_values=pixels)
-        if torch.is_tensor(result):
-            return result
-        pooled = getattr(result, "pooler_output", None)
-        if pooled is not None and self.use_pooler:
-            return pooled
-        hidden = result.last_hidden_state
-        return hidden.mean(dim=1) if hidden.ndim == 3 else hidden.mean(dim=tuple(range(2, hidden.ndim)))
 
 
 def _as_pil(image) -> Image.Image:
@@ -74,18 +67,15 @@ def _as_pil(image) -> Image.Image:
 
 def load_backbone(model_id: str, *, revision: str | None = None) -> Backbone:
     """A frozen backbone on the accelerator (``accelerate`` picks the device); one line on failure."""
+    frozen = load_frozen_backbone(model_id, revision=revision)
     try:
         processor = AutoImageProcessor.from_pretrained(model_id, revision=revision)
-        model, info = AutoModel.from_pretrained(
-            model_id, revision=revision, output_loading_info=True, use_safetensors=True
-        )
-    except Exception as exc:  # no such id or folder, offline without a cache, not a vision model
+    except Exception as exc:  # a checkpoint without an image processor
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         raise InputError(f"cannot load vision backbone {model_id!r}: {type(exc).__name__}: {first}") from None
-    missing = [k for k in info.get("missing_keys", []) if "pooler" in k or "projection" in k]
     device = PartialState().device
-    model = model.to(device).eval().requires_grad_(False)
-    return Backbone(model=model, processor=processor, use_pooler=not missing, device=device)
+    frozen.model.to(device)
+    return Backbone(frozen=frozen, processor=processor, device=device)
 
 
 @dataclass(frozen=True)

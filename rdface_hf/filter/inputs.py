@@ -21,10 +21,10 @@ from PIL import Image
 
 from .._errors import InputError
 from ..dataset.facade import RDFaceDataset, parse_fold
+from ..dataset.geometry import in_pixels
 from ..dataset.heldout import HeldOut, clean_images, parse_trained_on
 from ..dataset.heldout import image_ids as heldout_ids
 from ..dataset.synthetic import SHARD_PREFIX, SyntheticSet
-from .shapes import in_pixels
 
 
 def fold_tag(fold: str) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._errors import InputError
 from .._outputs import note
+from ..dataset.geometry import NUM_LANDMARKS
 from ..dataset.identity import (
     INSTALL_HINT,
     EmbeddingCache,
@@ -150,7 +151,7 @@ def guard_columns(scores, kept, face, guard: Guard | None) -> tuple[dict, str]:
 
 def _points_of(table, images: list[dict]) -> np.ndarray:
     """Landmarks of a set's rows: its ``landmarks`` column (a filtered set), else MediaPipe's."""
-    from ..dataset.landmarks import NUM_LANDMARKS, detect_landmarks  # MediaPipe: only for an unfiltered set
+    from ..dataset.landmarks import detect_landmarks  # MediaPipe: only for an unfiltered set
 
     points = np.full((len(images), NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
     if "landmarks" in table.column_names:

@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from .._errors import InputError
 from .._io import file_sha256
 from .._outputs import atomic_output_dir, note
+from ..dataset.geometry import has_face, in_pixels
 from ..dataset.landmarks import Landmarker, resolve_landmarker_model
 from ..dataset.synthetic import GENERATION_CONFIG, SyntheticSet
 from .config import FilterConfig, FilterResult
@@ -53,7 +54,6 @@ from .near_copy import guard_columns, guard_wanted, run_guard
 from .report import histogram, kept_rejected, per_condition, write_summary
 from .scores import LandmarkScorer, Paper5ptScorer
 from .select import select
-from .shapes import has_face, in_pixels
 from .write import write_scored_set
 
 

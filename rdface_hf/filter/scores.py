@@ -43,9 +43,10 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
 
+from ..dataset.geometry import has_face
 from .measures import facial_measures
 from .plda import PhenotypeModel, class_means
-from .shapes import REGIONS, aligned, fit_template, five_point_vector, has_face, region_columns
+from .shapes import REGIONS, aligned, fit_template, five_point_vector, region_columns
 
 REGION_WEIGHT = 0.5
 MARGIN_WEIGHT = 0.25

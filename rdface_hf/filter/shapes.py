@@ -1,9 +1,8 @@
 """Landmark geometry for the filter: face regions, Procrustes shapes, the paper's 5 points.
 
-Landmarks arrive as the dataset stores them (MediaPipe's 478x3 points, ``x`` and
-``y`` normalised by the image width and height, ``z`` in the scale of ``x``).
-:func:`in_pixels` undoes the normalisation (so a non-square image keeps its
-aspect) before any alignment.
+Landmarks arrive in pixel units (:func:`rdface_hf.dataset.geometry.in_pixels`, which undoes
+the dataset's normalisation so a non-square image keeps its aspect); the index tables are
+:mod:`rdface_hf.dataset.geometry`'s.
 """
 
 from __future__ import annotations
@@ -12,15 +11,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..dataset.landmarks import NUM_LANDMARKS, landmark_groups
+from ..dataset.geometry import FIVE_POINTS, JAW, NUM_LANDMARKS, has_face
+from ..dataset.landmarks import landmark_groups
 from ..dataset.procrustes import generalized_procrustes, procrustes_align
 
 REGIONS = ("eyes", "nose", "mouth", "jaw")
-# The lower face oval, ear to ear under the cheeks (MediaPipe indices; all in FACE_OVAL).
-JAW = (132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361)
-# The RetinaFace-style 5 points taken from the 478: iris centres (subject's right, left),
-# nose tip, mouth corners (subject's right, left).
-FIVE_POINTS = (468, 473, 1, 61, 291)
 SHAPE_DIMS = 2  # x, y: MediaPipe's z is a guess from one view
 
 
@@ -38,25 +33,6 @@ def region_indices() -> dict[str, np.ndarray]:
         "mouth": np.unique(g["lips"]),
         "jaw": np.array(sorted(JAW), dtype=np.int64),
     }
-
-
-def has_face(points: np.ndarray) -> np.ndarray:
-    """(N,) bool: rows of an (N, 478, 3) stack that hold a face (no NaN)."""
-    points = np.asarray(points)
-    return ~np.isnan(points.reshape(len(points), -1)).any(axis=1)
-
-
-def in_pixels(points: np.ndarray, sizes: np.ndarray | None = None) -> np.ndarray:
-    """(N, 478, 3) normalised landmarks -> pixel units (``x * W``, ``y * H``, ``z * W``).
-
-    ``sizes`` is (N, 2) of (width, height); ``None`` treats every image as square.
-    """
-    pts = np.asarray(points, dtype=np.float64).reshape(-1, NUM_LANDMARKS, 3)
-    if sizes is None:
-        return pts.copy()
-    sizes = np.asarray(sizes, dtype=np.float64).reshape(-1, 2)
-    scale = np.stack([sizes[:, 0], sizes[:, 1], sizes[:, 0]], axis=1)[:, None, :]
-    return pts * scale
 
 
 def fit_template(points: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 
 from .._config import StageConfig, option, require
 from .._results import StageResult
+from ..dataset.folds import check_fold
 
 GENERATOR_FIELDS = {
     "lora": ("adapters", "base_model", "steps", "guidance", "lora_batching", "safety_checker"),
@@ -73,6 +74,7 @@ class GenerateConfig(StageConfig):
         require(self.batch_size >= 1, "batch_size", f"must be at least 1, got {self.batch_size}")
         require(self.seed >= 0, "seed", f"must be non-negative, got {self.seed}")
         require(bool(str(self.output_dir).strip()), "output_dir", "must name a folder")
+        check_fold(self.fold)
         required = {"lora": "adapters", "fastgan": "model", "morph": "dataset"}[self.generator]
         require(getattr(self, required) is not None, required, f"is required with --generator {self.generator}")
         defaults = {f: type(self).__dataclass_fields__[f].default for fs in GENERATOR_FIELDS.values() for f in fs}

@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 
 from .._config import StageConfig, option, require
 from .._results import StageResult
+from ..dataset.folds import check_fold
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
 LANDMARKS = "landmarks"
@@ -76,9 +77,10 @@ class ReportConfig(StageConfig):
         None,
         help="MediaPipe face_landmarker.task for synthetic images (default: $RDFACE_FACE_LANDMARKER or the cache)",
         run_only=True,
+        aliases=("--face-landmarker", "--landmarker-model"),
     )
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
-    progress: bool = option(True, help="show progress bars", run_only=True)
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
 
     private: ClassVar[tuple[str, ...]] = ("landmarker",)
 
@@ -101,8 +103,8 @@ class ReportConfig(StageConfig):
             "split",
             "does not apply to --synthetic (a synthetic set has one split): leave it out",
         )
-        fold = str(self.fold).strip().lower()
-        require(fold == "test" or fold.isdigit(), "fold", f"must be a fold number or 'test', got {self.fold!r}")
+        check_fold(self.fold)
+        fold = self.fold
         require(
             self.split != "validation" or fold != "test",
             "split",

@@ -19,6 +19,7 @@ import numpy as np
 
 from .._errors import InputError
 from ..dataset.facade import RDFaceDataset, parse_fold, select_conditions
+from ..dataset.images import ImageRejected, decode_rgb
 from ..dataset.synthetic import SyntheticSet
 from .config import ReportConfig
 from .measures import to_pixels
@@ -42,25 +43,22 @@ class Source:
         return len(self.rows)
 
     def batches(self, indices: list[int], size: int) -> Iterator[list[dict]]:
-        """Rows (images decoded) ``size`` at a time, in ``indices`` order. A row whose image
-        cannot be decoded comes with ``image`` None and ``error`` (it is reported, not skipped)."""
+        """Rows (images decoded under the builder's limits) ``size`` at a time, in ``indices`` order.
+        A row whose image cannot be decoded comes with ``image`` None and ``error`` (reported, not skipped)."""
         for start in range(0, len(indices), size):
-            chunk = self.rows.select(indices[start : start + size])
-            yield [_decoded(chunk, i) for i in range(len(chunk))]
+            chunk = self.rows.select(indices[start : start + size]).cast_column("image", datasets.Image(decode=False))
+            yield [_decoded(row) for row in chunk]
 
     @cached_property
     def image_ids(self) -> list[str]:
         return list(self.rows["image_id"])
 
 
-def _decoded(chunk: datasets.Dataset, i: int) -> dict:
+def _decoded(row: dict) -> dict:
     try:
-        row = chunk[i]
-        row["image"].load()
-        return row
-    except Exception as exc:  # a corrupt or truncated image: the row is kept, with the reason
-        row = chunk.cast_column("image", datasets.Image(decode=False))[i]
-        return {**row, "image": None, "error": f"unreadable image ({type(exc).__name__})"}
+        return {**row, "image": decode_rgb((row["image"] or {}).get("bytes"))}
+    except ImageRejected as exc:  # a corrupt, truncated or oversized image: the row is kept, with the reason
+        return {**row, "image": None, "error": f"unreadable image ({exc})"}
 
 
 def _real_rows(rd: RDFaceDataset, split: str, fold: str) -> datasets.Dataset:
@@ -87,6 +85,7 @@ def open_source(config: ReportConfig) -> Source:
         abbreviations = rd.abbreviations if rd is not None else [""] * len(names)
         digest = _synthetic_digest(synthetic)
         kind = "synthetic"
+        _check_labels(rows["condition"], len(names), str(synthetic.path))
     else:
         missing = [c for c in REAL_COLUMNS if c not in rd.features]
         if missing:
@@ -102,6 +101,16 @@ def open_source(config: ReportConfig) -> Source:
     if len(rows) == 0:
         raise InputError("no images to report on (empty split or no image of these conditions)")
     return Source(rows, names, abbreviations, kind, digest, dataset=rd)
+
+
+def _check_labels(labels: list, num_classes: int, where: str) -> None:
+    """Every ``condition`` a class index of the set's ClassLabel (one line otherwise)."""
+    bad = [i for i, c in enumerate(labels) if not isinstance(c, int) or not 0 <= c < num_classes]
+    if bad:
+        raise InputError(
+            f"{where}: {len(bad)} row(s) have an unknown condition (e.g. row {bad[0]}: {str(labels[bad[0]])[:20]}; "
+            f"the set has {num_classes} conditions)"
+        )
 
 
 def _synthetic_digest(synthetic: SyntheticSet) -> str:

@@ -1,11 +1,12 @@
 """Facial measurements from MediaPipe's 478 landmarks, in the anthropometric sense.
 
-Points are first put in the face's own frame: origin between the eyes, x along the
-line through the two eye centres (each the mean of its canthi), y downwards, so that
-head roll does not change a slant or a height. Lengths are divided by the face width
-(bizygomatic: landmarks 234-454), so that they do not depend on image size or camera
-distance; slants are in degrees (outer canthus above the inner one > 0); the ratios are
-plain ratios. Anatomical left and right are the *patient's*: the left eye is on the
+Points are first put in the face frame of :mod:`rdface_hf.dataset.geometry` (origin between
+the eyes, x along the eye line, y downwards), so that head roll does not change a slant or a
+height. Lengths are divided by the face width
+(:func:`~rdface_hf.dataset.geometry.face_width`, bizygomatic: landmarks 234-454; the
+clinical unit, where the filter and the simulator use the face's RMS size), so that they do
+not depend on image size or camera distance; slants are in degrees (outer canthus above the
+inner one > 0); the ratios are plain ratios. Anatomical left and right are the *patient's*: the left eye is on the
 image's right.
 
 :data:`MEASURES` lists every measure with its region of the report and a description;
@@ -20,19 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# MediaPipe Face Mesh indices (checked on skimage's astronaut: 468 is the right pupil).
-R_EXO, R_EN, L_EXO, L_EN = 33, 133, 263, 362  # exocanthion (outer), endocanthion (inner)
-R_PUPIL, L_PUPIL = 468, 473
-NASION, PRONASALE, SUBNASALE = 168, 1, 2
-BRIDGE = (122, 351)  # sides of the nasal bridge
-ALARE = (98, 327)  # sides of the nasal alae
-LABRALE_SUPERIUS, STOMION_UPPER, STOMION_LOWER = 0, 13, 14
-CHEILION = (61, 291)  # mouth corners
-ZYGION = (234, 454)  # face width
-CHEEK = (132, 361)  # lower cheek contour
-GONION = (172, 397)  # jaw angles
-MENTON, FOREHEAD_TOP = 152, 10
-NUM_POINTS = 478
+from ..dataset import geometry as g
+from ..dataset.geometry import face_width, in_face_frame
+
+# The anthropometric names of the points (indices in :mod:`rdface_hf.dataset.geometry`).
+R_EXO, R_EN = g.RIGHT_EYE  # exocanthion (outer), endocanthion (inner)
+L_EXO, L_EN = g.LEFT_EYE
+R_PUPIL, L_PUPIL = g.IRIS_CENTRES
+PRONASALE, LABRALE_SUPERIUS, MENTON = g.NOSE_TIP, g.UPPER_LIP_TOP, g.CHIN
+CHEILION, CHEEK, GONION = g.MOUTH, g.CHEEKS_LOWER[0], g.CHEEKS_LOWER[1]
+to_pixels = g.face_in_pixels  # the stage's name for it
 
 
 @dataclass(frozen=True)
@@ -74,20 +72,6 @@ MEASURES: dict[str, Measure] = {
 }
 
 
-def face_frame(points: np.ndarray) -> np.ndarray:
-    """(478, 2) points in the face frame: eye-centre midpoint at 0, eye line along +x, y down."""
-    xy = np.asarray(points, dtype=np.float64)[:, :2]
-    right = xy[[R_EXO, R_EN]].mean(axis=0)
-    left = xy[[L_EXO, L_EN]].mean(axis=0)
-    v = left - right
-    norm = float(np.hypot(*v))
-    if not np.isfinite(norm) or norm <= 0:
-        raise ValueError("degenerate landmarks: the two eyes coincide")
-    c, s = v / norm
-    rotation = np.array([[c, s], [-s, c]])  # rotates the eye line onto +x
-    return (xy - (left + right) / 2.0) @ rotation.T
-
-
 def _d(p: np.ndarray, i: int, j: int) -> float:
     return float(np.hypot(*(p[i] - p[j])))
 
@@ -101,17 +85,22 @@ def measure_face(points: np.ndarray) -> dict[str, float]:
     """Every measure of :data:`MEASURES` for one face: (478, 2+) landmarks in pixels
     (or any coordinates with the same scale on both axes)."""
     points = np.asarray(points, dtype=np.float64)
-    if points.ndim != 2 or points.shape[0] < NUM_POINTS or points.shape[1] < 2 or not np.isfinite(points[:, :2]).all():
-        raise ValueError(f"expected ({NUM_POINTS}, 2+) finite landmarks, got shape {points.shape}")
-    p = face_frame(points)
-    width = _d(p, *ZYGION)
+    if (
+        points.ndim != 2
+        or points.shape[0] < g.NUM_LANDMARKS
+        or points.shape[1] < 2
+        or not np.isfinite(points[:, :2]).all()
+    ):
+        raise ValueError(f"expected ({g.NUM_LANDMARKS}, 2+) finite landmarks, got shape {points.shape}")
+    p = in_face_frame(points)
+    width = face_width(p)
     if width <= 0:
         raise ValueError("degenerate landmarks: zero face width")
     pfl_r, pfl_l = _d(p, R_EXO, R_EN), _d(p, L_EXO, L_EN)
     slant_r, slant_l = _slant(p, R_EXO, R_EN), _slant(p, L_EXO, L_EN)
-    stomion = 0.5 * (p[STOMION_UPPER] + p[STOMION_LOWER])
+    stomion = 0.5 * (p[g.STOMION_UP] + p[g.STOMION_LO])
     icd, ocd, ipd = _d(p, R_EN, L_EN), _d(p, R_EXO, L_EXO), _d(p, R_PUPIL, L_PUPIL)
-    face_height = _d(p, FOREHEAD_TOP, MENTON)
+    face_height = _d(p, g.FOREHEAD, MENTON)
     out = {
         "inner_canthal_distance": icd / width,
         "outer_canthal_distance": ocd / width,
@@ -123,20 +112,20 @@ def measure_face(points: np.ndarray) -> dict[str, float]:
         "palpebral_fissure_slant_left": slant_l,
         "palpebral_fissure_slant_right": slant_r,
         "canthal_index": icd / ocd if ocd > 0 else float("nan"),
-        "nasal_bridge_width": _d(p, *BRIDGE) / width,
-        "nasal_width": _d(p, *ALARE) / width,
-        "nose_length": _d(p, NASION, PRONASALE) / width,
-        "philtrum_length": _d(p, SUBNASALE, LABRALE_SUPERIUS) / width,
+        "nasal_bridge_width": _d(p, *g.BRIDGE_SIDES) / width,
+        "nasal_width": _d(p, *g.ALAE) / width,
+        "nose_length": _d(p, g.NASION, PRONASALE) / width,
+        "philtrum_length": _d(p, g.SUBNASALE, LABRALE_SUPERIUS) / width,
         "mouth_width": _d(p, *CHEILION) / width,
-        "upper_lip_height": float(p[STOMION_UPPER, 1] - p[LABRALE_SUPERIUS, 1]) / width,
+        "upper_lip_height": float(p[g.STOMION_UP, 1] - p[LABRALE_SUPERIUS, 1]) / width,
         "mouth_to_interpupillary": _d(p, *CHEILION) / ipd if ipd > 0 else float("nan"),
         "mandible_height": float(np.hypot(*(p[MENTON] - stomion))) / width,
         "jaw_width": _d(p, *GONION) / width,
         "cheek_width": _d(p, *CHEEK) / width,
-        "midface_height": float(p[SUBNASALE, 1]) / width,
-        "forehead_height": float(-p[FOREHEAD_TOP, 1]) / width,
+        "midface_height": float(p[g.SUBNASALE, 1]) / width,
+        "forehead_height": float(-p[g.FOREHEAD, 1]) / width,
         "face_height": face_height / width,
-        "lower_face_ratio": float(p[MENTON, 1] - p[SUBNASALE, 1]) / face_height if face_height > 0 else float("nan"),
+        "lower_face_ratio": float(p[MENTON, 1] - p[g.SUBNASALE, 1]) / face_height if face_height > 0 else float("nan"),
     }
     return out
 
@@ -156,19 +145,3 @@ def head_pose(points: np.ndarray) -> tuple[float, float]:
         return float("nan"), float("nan")
     normal = vt[2] if vt[2, 2] >= 0 else -vt[2]
     return float(np.degrees(np.arctan2(normal[0], normal[2]))), float(np.degrees(np.arctan2(normal[1], normal[2])))
-
-
-def to_pixels(landmarks, width: int, height: int) -> np.ndarray | None:
-    """Normalised MediaPipe landmarks (x / width, y / height, z in the scale of x, as the dataset
-    stores them) in pixels: (478, 3) with z times the width, or (478, 2) when the landmarks have no
-    depth; ``None`` without a face (``None``, empty or NaN)."""
-    if landmarks is None:
-        return None
-    pts = np.asarray(landmarks, dtype=np.float64)
-    if pts.size == 0 or pts.size % NUM_POINTS:
-        return None
-    pts = pts.reshape(NUM_POINTS, -1)
-    if pts.shape[1] < 2 or not np.isfinite(pts[:, :2]).all():
-        return None
-    scale = np.array([float(width), float(height), float(width)])[: min(pts.shape[1], 3)]
-    return pts[:, : len(scale)] * scale

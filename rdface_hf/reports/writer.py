@@ -27,7 +27,14 @@ import pyarrow.parquet as pq
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from .._io import atomic_write_bytes, atomic_write_text
+from ..dataset.card import gated_card_fields
 from ..metrics.report_similarity.sections import REGIONS
+
+REPORTS_PROMPT = (
+    "These reports describe the faces of children with rare genetic conditions. Access is granted manually to "
+    "researchers with ethics approval for the intended use. You agree not to attempt to identify any person and "
+    "not to redistribute the reports."
+)
 
 SHARD_PREFIX = "data/reports-"
 
@@ -125,7 +132,7 @@ def report_card(*, shards: Sequence[str], model: str, source: str, kind: str, re
     its data files' names, and these carry their content hashes), what made it, the privacy note."""
     data = DatasetCardData(
         pretty_name="RDFace phenotype reports",
-        license="other",
+        **gated_card_fields(prompt=REPORTS_PROMPT),
         tags=["rdface", "phenotype", "dysmorphology", "human-phenotype-ontology", "reports"],
         configs=[{"config_name": "default", "data_files": [{"split": "train", "path": list(shards)}]}],
     )

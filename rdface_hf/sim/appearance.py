@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import cv2
 import numpy as np
 
-from .frame import LEFT_BROW, LEFT_EYE, NASION, RIGHT_BROW, RIGHT_EYE, face_frame
+from ..dataset.geometry import LEFT_BROW, LEFT_EYE, NASION, RIGHT_BROW, RIGHT_EYE, face_frame
 from .portraits import polygon_mask
 
 

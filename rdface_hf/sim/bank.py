@@ -25,16 +25,16 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from .._errors import InputError
+from ..dataset.geometry import INNER_LIPS, IRIS_CENTRES, mirror_index
 from ..dataset.images import ImageRejected, load_clean
 from ..dataset.landmarks import FaceLandmarker, landmark_groups, resolve_landmarker_model
-from .frame import INNER_LIPS, mirror_index
 from .portraits import Portrait, prepare
 from .shape_space import ShapeSpace, lfw_shapes, shape_space
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MIN_MEMBERS = 3  # a folder patient is a composite of at least this many portraits
 FEW_PORTRAITS = 20  # fewer portraits than this: a warning
-EXTRA_CONTROL = (1, 2, 0, 17, 152, 10, 168, 6, 468, 473, 132, 361, 172, 397, 122, 351, 205, 425, 50, 280)
+EXTRA_CONTROL = (1, 2, 0, 17, 152, 10, 168, 6, *IRIS_CENTRES, 132, 361, 172, 397, 122, 351, 205, 425, 50, 280)
 GLASSES_BAND = (-1.15, 1.15, -0.47, 0.42)  # face-frame box of Grace Hopper's spectacles
 BACKDROP_SIDE = 160
 

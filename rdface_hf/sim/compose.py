@@ -15,11 +15,7 @@ from collections.abc import Mapping
 import cv2
 import numpy as np
 
-from .appearance import apply_appearance, brow_colour
-from .backgrounds import make_background
-from .features import AXES, axis_severities
-from .fields import sigmoid
-from .frame import (
+from ..dataset.geometry import (
     CHIN,
     FACE_OVAL,
     INNER_LIPS,
@@ -30,6 +26,10 @@ from .frame import (
     RIGHT_EYE_CONTOUR,
     FaceFrame,
 )
+from .appearance import apply_appearance, brow_colour
+from .backgrounds import make_background
+from .features import AXES, axis_severities
+from .fields import sigmoid
 from .portraits import polygon_mask
 from .warp import remap, upsample
 

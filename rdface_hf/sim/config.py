@@ -18,7 +18,11 @@ class SimConfig(StageConfig):
     private: ClassVar[tuple[str, ...]] = ("out", "workers", "overwrite")
 
     out: str = option(
-        help="output folder (must be absent or empty unless --overwrite)", positional=True, run_only=True, metavar="OUT"
+        help="output folder (must be absent or empty unless --overwrite)",
+        positional=True,
+        run_only=True,
+        metavar="OUT",
+        flag="--output-dir",
     )
     conditions: int = option(103, help="number of simulated conditions (103, as RDFace)")
     per_condition_mean: float = option(round(456 / 103, 4), help="mean images per condition, 1..7 (4.4272: 456 images)")

@@ -29,8 +29,8 @@ import cv2
 import numpy as np
 
 from .._parallel import parallel_map
+from ..dataset.geometry import face_frame
 from .conditions import Condition
-from .frame import face_frame
 from .measures import MEASURES, measure_all
 from .patient import draw_image
 from .style import decode_rgb

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..dataset.geometry import face_frame
 from . import fields
-from .frame import face_frame
 from .measures import MEASURES, measure_all
 
 Field = Callable[[np.ndarray], np.ndarray]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .frame import CHIN, LEFT_EYE, NASION, NOSE_TIP, RIGHT_EYE, STOMION_UP, SUBNASALE, UPPER_LIP_TOP
+from ..dataset.geometry import CHIN, LEFT_EYE, NASION, NOSE_TIP, RIGHT_EYE, STOMION_UP, SUBNASALE, UPPER_LIP_TOP
 
 
 def gauss(p: np.ndarray, c, sx: float, sy: float) -> np.ndarray:

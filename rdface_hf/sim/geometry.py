@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf
 
-from .frame import FACE_OVAL, MOUTH, UPPER_LIP_TOP
+from ..dataset.geometry import FACE_OVAL, MOUTH, UPPER_LIP_TOP
 
 VIRTUAL_RINGS = (1.35, 1.75)  # virtual points: the oval scaled about its centroid
 LIP_INDICES = np.array(

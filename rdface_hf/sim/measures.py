@@ -1,15 +1,16 @@
 """Landmark measures: one scalar per shape axis, from 478 MediaPipe landmarks.
 
-Measures are scale-free: lengths are divided by the **face size**, the RMS
-distance of the 478 landmarks from their centroid (not the inter-ocular
-distance, which eye features change), in a frame levelled on the eye line.
+Measures are scale-free: lengths are divided by the **face size**
+(:func:`rdface_hf.dataset.geometry.face_size`, the RMS distance of the 478 landmarks from
+their centroid; not the inter-ocular distance, which eye features change), in the face frame
+(:mod:`rdface_hf.dataset.geometry`) with pixel units kept.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .frame import (
+from ..dataset.geometry import (
     BRIDGE,
     CHEEKS_LOWER,
     CHEEKS_UPPER,
@@ -25,6 +26,7 @@ from .frame import (
     SUBNASALE,
     UPPER_LIP_TOP,
     face_frame,
+    face_size,
 )
 
 
@@ -33,8 +35,7 @@ def normalised(points: np.ndarray) -> np.ndarray:
     xy = np.asarray(points, dtype=np.float64)[:, :2]
     f = face_frame(xy)
     levelled = f.to_frame(xy) * f.iod
-    size = float(np.sqrt(((levelled - levelled.mean(axis=0)) ** 2).sum(axis=1).mean()))
-    return levelled / size
+    return levelled / face_size(levelled)
 
 
 def _dist(f: np.ndarray, i: int, j: int) -> float:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .frame import (
+from ..dataset.geometry import (
     FACE_OVAL,
     INNER_LIPS,
     LEFT_BROW,

@@ -19,10 +19,10 @@ from functools import partial
 
 import numpy as np
 
+from ..dataset.geometry import FaceFrame, face_frame
 from .bank import IdentityBank
 from .compose import compose
 from .features import displacement_field
-from .frame import FaceFrame, face_frame
 from .geometry import child_field, composite_shape, pose_points, smile_field, style_hair, with_virtual_points
 from .identities import Identity
 from .portraits import canvas_frame

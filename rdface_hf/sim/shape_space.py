@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from ..dataset.geometry import face_frame, in_face_frame, mirror_index, symmetrise
 from ..dataset.procrustes import generalized_procrustes
-from .frame import face_frame, in_face_frame, mirror_index, symmetrise
 
 SHAPE_COMPONENTS = 10
 

@@ -89,6 +89,24 @@ def test_probe_bad_flags(colour_dataset, tmp_path, capsys, extra, message):
     assert len(err) == 1 and message in err[0]
 
 
+def test_landmark_probe_on_a_build_without_landmarks_is_one_line(colour_dataset, tmp_path, capsys):
+    import shutil
+
+    from datasets import Dataset
+
+    build = tmp_path / "no-landmarks"
+    shutil.copytree(colour_dataset, build)
+    for shard in (build / "data").glob("*.parquet"):
+        rows = Dataset.from_parquet(str(shard)).remove_columns("landmarks")
+        shard.unlink()
+        rows.to_parquet(str(shard))
+    capsys.readouterr()
+    assert _probe(build, tmp_path / "out", "--model", "landmarks") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has no landmarks" in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
 def test_overwrite_keeps_a_users_file(colour_dataset, tmp_path, capsys, user_file_survives):
     argv = ["probe", "--dataset", str(colour_dataset), "--output-dir", str(tmp_path / "p"), "--no-progress",
             "--model", "landmarks"]  # fmt: skip

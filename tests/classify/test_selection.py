@@ -38,8 +38,8 @@ def test_saved_weights_are_the_selected_epochs_not_the_last(colour_dataset, tmp_
     out = tmp_path / "run"
     assert main(train_args(colour_dataset, out, "--fold", "0")) == 0
     fold = out / "fold_0"
-    assert json.loads((fold / "results.json").read_text())["best_epoch"] == 0
-    best = copies[-1]  # the copy taken when epoch 0 was selected (nothing after it improved)
+    assert json.loads((fold / "results.json").read_text())["best_epoch"] == 1  # epochs count from 1
+    best = copies[-1]  # the copy taken when the first epoch was selected (nothing after it improved)
     saved = AutoModelForImageClassification.from_pretrained(fold).state_dict()
     shared = [k for k in saved if k in best]
     assert len(shared) >= len(saved) - 1, "the reloaded model has the trained model's state-dict names"

@@ -120,6 +120,14 @@ def test_config_file_reruns_and_other_settings_are_refused(colour_dataset, tmp_p
     assert len(err) == 1 and "--epochs" in err[0] and "--overwrite" in err[0]
 
 
+def test_an_image_size_the_model_cannot_take_is_one_line(colour_dataset, tmp_path, train_args, capsys):
+    """The tiny ViT has position embeddings for 32x32 inputs."""
+    assert main(train_args(colour_dataset, tmp_path / "out", "--fold", "0", "--image-size", "48")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--image-size 48 does not fit" in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
 def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
     make_colour_dataset, tmp_path, train_args, capsys, user_file_survives, input_change_refused
 ):
@@ -136,3 +144,22 @@ def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
     input_change_refused(argv, capsys, "dataset")
     saved = json.loads((out / "train_config.json").read_text())
     assert "overwrite" not in saved, "--overwrite is a run-time switch, never saved"
+
+
+def test_report_to_tensorboard_logs_losses_and_validation_metrics(
+    colour_dataset, tmp_path, train_args, tensorboard_run
+):
+    """--report-to tensorboard, offline: per fold and epoch the training loss, learning rate,
+    throughput and validation metrics, then the selected epoch's test figures; the config as
+    hyperparameters."""
+    out = tmp_path / "tracked"
+    assert main(train_args(colour_dataset, out, "--fold", "0", "--report-to", "tensorboard")) == 0
+    scalars, _, _ = tensorboard_run(out)
+    assert [s for s, _ in scalars["fold_0/train_loss"]] == [1, 2, 3], "epochs counted from 1, as in results.json"
+    for tag in ("fold_0/learning_rate", "fold_0/train_images_per_s", "fold_0/validation_top_1"):
+        assert len(scalars[tag]) == 3, tag
+    best = _results(out)["best_epoch"]
+    assert scalars["fold_0/test_top_1"] == [(best, pytest.approx(_results(out)["test"]["top_1"]))]
+    assert all(v > 0 for _, v in scalars["fold_0/train_loss"])
+    hparams = next((out / "logs").rglob("hparams.yml")).read_text()
+    assert "epochs: 3" in hparams and str(tmp_path) not in hparams

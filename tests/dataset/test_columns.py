@@ -23,7 +23,7 @@ FREE_TEXT = {"contact": lambda k: f"parent{k}@example.org", "ward": lambda k: "n
 
 def published_bytes(out) -> bytes:
     """Every file of a build folder that ``rdface publish`` uploads."""
-    from rdface_hf.dataset.facade import HUB_FILES
+    from rdface_hf.dataset.build_files import HUB_FILES
 
     paths = [p for pattern in HUB_FILES for p in out.glob(pattern) if p.is_file()]
     assert {p.name for p in paths} >= {"README.md", "build_config.json", "DATA_USE_AGREEMENT.md"}

@@ -75,7 +75,7 @@ def test_backbone_from_the_offline_hub_cache(tmp_path, tiny_vit, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     backbone = load_backbone("org/tiny-vit")
-    assert backbone.use_pooler is False  # the checkpoint has no trained pooler: mean of the tokens
+    assert backbone.how == "first_token"  # the checkpoint has no trained pooler: its CLS token
     emb = backbone.embed([np.zeros((40, 40, 3), np.uint8)], batch_size=1)
     assert emb.shape == (1, 32)
     with pytest.raises(InputError, match="cannot load vision backbone 'org/missing'"):

@@ -158,3 +158,34 @@ def test_kept_must_be_boolean_and_score_numeric(filter_inputs, tmp_path, toy):
         merge(MergeConfig(dataset=str(dataset), synthetic=str(synthetic), output_dir=str(tmp_path / "m")))
     assert not (tmp_path / "m").exists()
     json.dumps(score[0]["params"])  # the rows stay plain data
+
+
+def test_detection_decodes_in_chunks_of_bounded_size(monkeypatch, toy):
+    from rdface_hf.filter import detect
+
+    monkeypatch.setattr(detect, "MAX_CHUNK_BYTES", 3 * 32 * 32 * 3)  # three 32x32 RGB images
+    images = [{"bytes": toy.png(toy.picture(k % 3, 90000 + k)), "path": None} for k in range(7)]
+    keys = [str(k) for k in range(7)]
+    parts = detect.chunks(keys, images, {k: [i] for i, k in enumerate(keys)})
+    assert [len(p) for p in parts] == [3, 3, 1] and [k for p in parts for k in p] == keys
+
+
+def test_a_png_bomb_is_refused_from_its_header(filter_inputs, tmp_path, toy):
+    """A small PNG that declares 10000 x 10000 pixels: refused before its pixels are decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    side = 10_000
+    raw = zlib.compress(b"".join(b"\0" + bytes(side) for _ in range(side)), 9)
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+    bomb += chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+    assert len(bomb) < 200_000
+    dataset, _, landmarker = filter_inputs
+    synthetic = write_rows(tmp_path / "bomb", toy.CLASSES, [_row(bomb, 0, 0)])
+    with pytest.raises(InputError, match="megapixels"):
+        _merge(dataset, synthetic, tmp_path / "m")
+    with pytest.raises(InputError, match="megapixels"):
+        _filter(dataset, synthetic, tmp_path / "f", landmarker)

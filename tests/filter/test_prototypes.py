@@ -14,6 +14,8 @@ from rdface_hf.filter.run import filter_synthetic
 
 
 def run(dataset, synthetic, out, landmarker, **kw):
+    """``filter_synthetic`` on the stand-in faces (no real face to calibrate a near-copy threshold on)."""
+    kw.setdefault("reject_near_copies", False)
     config = FilterConfig(dataset=str(dataset), synthetic=str(synthetic), output_dir=str(out), progress=False, **kw)
     return filter_synthetic(config, landmarker=landmarker)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rdface_hf.dataset.geometry import FIVE_POINTS, in_pixels
 from rdface_hf.filter.scores import LandmarkScorer, Paper5ptScorer
-from rdface_hf.filter.shapes import FIVE_POINTS, five_point_vector, in_pixels, region_indices
+from rdface_hf.filter.shapes import five_point_vector, region_indices
 
 S = np.sqrt(0.125)  # 0.3536: eye to nose, nose to mouth corner
 D = np.sqrt(0.5)  # 0.7071: eye to the far mouth corner

@@ -12,9 +12,10 @@ from rdface_hf.sim.simulate import Spec, draw_image
 from rdface_hf.sim.style import decode_rgb
 
 
-def test_preview_is_a_contact_sheet_of_the_release(small_release):
+def test_preview_is_a_contact_sheet_of_the_release(small_release, assert_picture):
     with Image.open(small_release / "preview.png") as im:
         assert im.format == "PNG" and im.width >= 6 * 128 and im.height >= 3 * 128
+    assert_picture(small_release / "preview.png")
 
 
 def test_an_unaffected_twin_is_the_same_patient_without_the_features(landmarker_model):

@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 from ..._config import StageConfig, is_hub_repo_id, option, require
 from ..._results import StageResult
 from ..._tracking import REPORT_TO_HELP, RUN_NAME_HELP
+from ...dataset.folds import check_fold
 
 RESOLUTIONS = (64, 128, 256, 512, 1024)
 AUGMENTATIONS = ("color", "translation", "cutout")
@@ -65,8 +66,7 @@ class TrainFastGANConfig(StageConfig):
     def validate(self) -> None:
         require(bool(str(self.dataset).strip()), "dataset", "must name a build folder or Hub dataset id")
         require(bool(str(self.output_dir).strip()), "output_dir", "must name a folder")
-        fold = str(self.fold).strip().lower()
-        require(fold == "test" or fold.isdigit(), "fold", f"must be a fold number or 'test', got {self.fold!r}")
+        check_fold(self.fold)
         require(self.resolution in RESOLUTIONS, "resolution", f"must be one of {RESOLUTIONS}, got {self.resolution}")
         for name in ("max_train_steps", "batch_size", "ngf", "ndf", "nz", "checkpointing_steps", "sample_steps"):
             require(getattr(self, name) >= 1, name, f"must be at least 1, got {getattr(self, name)}")

@@ -28,6 +28,7 @@ from huggingface_hub import ModelCard, PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from ..._errors import InputError
 from .layers import (
     D_CHANNELS,
     G_CHANNELS,
@@ -44,7 +45,7 @@ from .layers import (
     up_block_comp,
 )
 
-NUM_LANDMARKS = 478  # MediaPipe's face mesh (rdface_hf.dataset.landmarks); not imported: keeps this module light
+NUM_LANDMARKS = 478  # MediaPipe's face mesh (rdface_hf.dataset.geometry); not imported: keeps this module light
 HUB_KWARGS = dict(
     library_name="rdface_hf",
     license="other",
@@ -57,6 +58,24 @@ def _check_resolution(resolution: int) -> None:
         raise ValueError(f"resolution must be one of {RESOLUTIONS}, got {resolution}")
 
 
+def check_size(cls, kwargs: dict, weights: Path) -> None:
+    """Refuse a config.json that asks for more weights than ``weights`` holds, before anything is
+    allocated: the model is built on the ``meta`` device (no memory) and its tensors counted."""
+    try:
+        with torch.device("meta"):
+            probe = cls(**kwargs)
+    except Exception as exc:  # a config that cannot describe a model
+        raise InputError(f"config.json does not describe a {cls.__name__} ({type(exc).__name__})") from None
+    tensors = [*probe.parameters(), *probe.buffers()]
+    need = sum(t.numel() * t.element_size() for t in tensors)
+    have = weights.stat().st_size
+    if need > 2 * have + (1 << 20):  # float16 weights for a float32 model are allowed
+        raise InputError(
+            f"config.json asks for a {cls.__name__} of {need / 1e6:.0f} MB of weights, but {weights.name} holds "
+            f"{have / 1e6:.1f} MB: refused before allocating it"
+        )
+
+
 class _StrictHubModule(nn.Module):
     """Loading for both models: safetensors only, every weight required (no pickle, no silent gaps)."""
 
@@ -66,7 +85,6 @@ class _StrictHubModule(nn.Module):
         from huggingface_hub import hf_hub_download
         from safetensors.torch import load_model
 
-        model = cls(**model_kwargs)
         if Path(model_id).is_dir():
             weights = Path(model_id) / "model.safetensors"
             if not weights.is_file():
@@ -76,13 +94,14 @@ class _StrictHubModule(nn.Module):
                 model_id, "model.safetensors", revision=revision, cache_dir=cache_dir,
                 force_download=force_download, local_files_only=local_files_only, token=token,
             )  # fmt: skip
+        check_size(cls, model_kwargs, Path(weights))
+        model = cls(**model_kwargs)
         load_model(model, str(weights), strict=True, device=map_location)
         return model.eval()
 
 
 class FastGANGenerator(
-    _StrictHubModule, PyTorchModelHubMixin, tags=["fastgan", "gan", "rdface", "face"],
-    pipeline_tag="unconditional-image-generation", **HUB_KWARGS,
+    _StrictHubModule, PyTorchModelHubMixin, tags=["fastgan", "gan", "rdface", "face"], **HUB_KWARGS,
 ):  # fmt: skip
     """Skip-layer-excitation generator with noise injection; class-conditional when ``conditional``.
 
@@ -257,6 +276,12 @@ class FastGANDiscriminator(
             big = images if images.shape[-1] == self.resolution else F.interpolate(images, size=self.resolution)
             return big, F.interpolate(images, size=self.small_size, mode="area")
         return images[0], images[1]
+
+    def generate_model_card(self, *args, **kwargs) -> ModelCard:
+        from .card import render_discriminator_card  # gated like the generator (the dataset's questions)
+
+        info = self._hub_mixin_info
+        return render_discriminator_card(self, info.model_card_data, info.model_card_template)
 
     def forward(self, images, labels: torch.Tensor | None = None, part: int | None = None):
         """Logits (B * 50: two 5x5 maps per image); with ``part`` (0..3, real images) also the

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...dataset.landmarks import NUM_LANDMARKS
+from ...dataset.geometry import NUM_LANDMARKS
 from ...dataset.procrustes import generalized_procrustes, procrustes_align
 
 

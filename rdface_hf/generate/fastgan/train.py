@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ... import __version__
 from ... import _tracking as tracking
 from ..._io import atomic_write_json, input_digest
 from ..._runs import shared_run_dir
+from ..._version import __version__
 from ...dataset.facade import RDFaceDataset
 from .config import TrainFastGANConfig, TrainFastGANResult
 from .data import TrainingData, load_training_data
@@ -144,16 +144,13 @@ def train_fastgan(config: TrainFastGANConfig, *, progress: bool = True) -> Train
     ) as (folder, _resumed):
         trainer = Trainer(config, data, generator, discriminator, recon, accelerator)
         first = trainer.resume(folder / "checkpoints")
-        tracking.start(accelerator, config, folder)
-        try:
+        with tracking.tracked(accelerator, config, folder):
             _loop(trainer, folder, first, progress)
             if accelerator.is_main_process:
                 save_final(folder, trainer)
                 tracking.log_image(accelerator, "samples", folder / "samples" / "final.png", config.max_train_steps)
-                if config.push_to_hub:
-                    pushed = push_model(folder, config.push_to_hub)
-        finally:
-            tracking.finish(accelerator)
+        if accelerator.is_main_process and config.push_to_hub:
+            pushed = push_model(folder, config.push_to_hub)
     return TrainFastGANResult(
         out=str(folder), mode=config.mode, resolution=config.resolution, steps=config.max_train_steps,
         resumed_from=first, images=len(data.labels), conditions=len(data.conditions),

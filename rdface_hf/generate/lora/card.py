@@ -7,11 +7,20 @@ from typing import Any
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from ... import __version__
-from ...dataset.card import GATED_FIELDS, LICENSE_NAME
-from .config import TEXT_TARGETS, UNET_TARGETS, WEIGHT_NAME, is_repo_id
+from ..._version import __version__
+from ...dataset.card import gated_card_fields, unique_tags, with_framework_versions
+from .config import SAMPLES_FILE, TEXT_TARGETS, UNET_TARGETS, VALIDATION_FILE, WEIGHT_NAME, is_repo_id
 
 DEFAULT_REPO_ID = "ORG/rdface-lora"
+SAMPLES_SECTION = f"""## Samples
+
+![One row per condition: images drawn by its adapter at the end of training]({SAMPLES_FILE})
+
+Drawn by each condition's adapter with its instance prompt at the end of training
+(`{SAMPLES_FILE}`; each condition's grids over training: `<condition>/{VALIDATION_FILE}`). These
+are faces derived from gated data: they are published only in this gated repository.
+
+"""
 GATED_PROMPT = (
     "These LoRA adapters were trained on photographs of children with rare genetic conditions and "
     "can reproduce those faces. Access is granted manually to researchers with ethics approval for "
@@ -26,18 +35,16 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID, sample
     data = ModelCardData(
         base_model=base if is_repo_id(base) else None,
         library_name="diffusers",
-        license="other",
-        license_name=LICENSE_NAME,
         pipeline_tag="text-to-image",
-        tags=["lora", "dreambooth", "diffusers", "stable-diffusion", "text-to-image", "rdface", "template:sd-lora"],
-        extra_gated_prompt=GATED_PROMPT,
-        extra_gated_fields=GATED_FIELDS,
-        extra_gated_button_content="Request access",
+        tags=unique_tags(
+            ["lora", "dreambooth", "diffusers", "stable-diffusion", "text-to-image", "rdface", "template:sd-lora"]
+        ),
+        **gated_card_fields(prompt=GATED_PROMPT, source_repo=_hub_dataset(index.get("dataset"))),
     )
     adapters = [index["adapters"][k] for k in sorted(index.get("adapters", {}))]
     template = resources.files("rdface_hf.model_cards").joinpath("lora.md.jinja").read_text(encoding="utf-8")
     settings = index.get("settings", {})
-    return ModelCard.from_template(
+    card = ModelCard.from_template(
         data,
         template_str=template,
         title="RDFace LoRA DreamBooth adapters",
@@ -45,10 +52,17 @@ def render_card(index: dict[str, Any], *, repo_id: str = DEFAULT_REPO_ID, sample
         repo_id=repo_id,
         adapters=adapters,
         skipped=sorted(index.get("skipped", {})),
-        samples=samples,
         weight_name=WEIGHT_NAME,
         unet_targets=UNET_TARGETS,
         text_targets=TEXT_TARGETS,
         **{k: index.get(k) for k in ("base_model", "base_model_revision", "vae", "dataset", "trained_on")},
         **settings,
     )
+    if samples:  # the pictures are published only in the gated repo this card belongs to
+        card.text = card.text.replace("## Adapters", SAMPLES_SECTION + "## Adapters", 1)
+    return with_framework_versions(card, ("torch", "transformers", "diffusers", "peft", "accelerate", "safetensors"))
+
+
+def _hub_dataset(dataset: Any) -> str | None:
+    """The source dataset's Hub id (its agreement is the card's licence link), not a local folder."""
+    return str(dataset) if dataset and is_repo_id(str(dataset)) and not str(dataset).startswith("/") else None

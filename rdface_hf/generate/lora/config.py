@@ -18,6 +18,7 @@ from typing import ClassVar, Literal
 
 from ..._config import StageConfig, is_hub_repo_id, option, require
 from ..._tracking import REPORT_TO_HELP, RUN_NAME_HELP
+from ...dataset.folds import check_fold
 
 # The paper's base model (an SD-1.5 fine-tune shipped without a VAE) and the VAE it was paired with.
 DEFAULT_BASE_MODEL = "SG161222/Realistic_Vision_V5.1_noVAE"
@@ -99,8 +100,10 @@ class TrainLoraConfig(StageConfig):
         0, help="also draw the validation images every N steps (0: at the end only)", run_only=True
     )
     push_to_hub: str | None = option(None, help="ORG/NAME: upload to a private, gated model repo", run_only=True)
-    hub_token: str | None = option(None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True)
-    progress: bool = option(True, help="show progress bars", run_only=True)
+    hub_token: str | None = option(
+        None, help="Hub token (default: HF_TOKEN or the cached login)", run_only=True, flag="--token"
+    )
+    progress: bool = option(True, help="progress bars on stderr", run_only=True)
     overwrite: bool = option(False, help="start again in O (only a folder this command wrote)", run_only=True)
     report_to: Literal["none", "tensorboard", "wandb", "trackio", "all"] = option(
         "none", help=REPORT_TO_HELP, run_only=True
@@ -110,8 +113,7 @@ class TrainLoraConfig(StageConfig):
     def validate(self) -> None:
         require(bool(str(self.dataset).strip()), "dataset", "must name a build folder or Hub dataset id")
         require(bool(str(self.output_dir).strip()), "output_dir", "must name a folder")
-        fold = str(self.fold).strip().lower()
-        require(fold == "test" or (fold.isdigit()), "fold", f"must be a fold number or 'test', got {self.fold!r}")
+        check_fold(self.fold)
         require(bool(str(self.base_model).strip()), "base_model", "must name a Hub model id or a folder")
         require(
             1 <= self.max_train_steps <= 1_000_000, "max_train_steps", f"must be 1..1e6, got {self.max_train_steps}"

@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..._config import open_run_dir, require
-from ..._io import atomic_write_json, input_digest
+from ..._io import atomic_write_json, input_digest, public_name
 from ...dataset.synthetic import SyntheticImage, SyntheticSetWriter, synthetic_card
 from ..config import GenerateConfig, GenerateResult
 from . import sampling
@@ -164,6 +164,7 @@ def _generate(config, index, folder, jobs, ref, writer, kept, dropped_rows, out)
     pipe, info = sampling.load_pipeline(
         base, index.get("vae", "base"), safety_checker=config.safety_checker, device=device, dtype=dtype
     )
+    info = {k: public_name(v) for k, v in info.items()}  # the rows' params name folders, never local paths
     size = int(next(iter(jobs)).record.get("resolution") or 0) or pipe.unet.config.sample_size * pipe.vae_scale_factor
     sampler = Sampler(pipe, folder, jobs, mixed=config.lora_batching == "mixed", device=device)
     made = 0

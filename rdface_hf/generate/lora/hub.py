@@ -147,7 +147,7 @@ def resolve_adapters(spec: str, conditions, *, token=None) -> tuple[Path, str, s
     """``--adapters``: a local adapter folder, or a Hub repo id; returns ``(folder, source, revision)``."""
     path = Path(spec).expanduser()
     if path.is_dir():
-        return path, str(path.resolve()), "local"
+        return path, path.resolve().name, "local"  # a folder by its name: no local path in any row or card
     if not is_repo_id(spec):
         raise InputError(f"--adapters {spec!r}: no such folder, and not a Hub repo id (ORG/NAME)")
     folder, commit = pull_adapters(spec, conditions, token=token)

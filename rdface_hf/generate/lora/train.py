@@ -24,21 +24,24 @@ from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 from tqdm.auto import tqdm
 
-from ... import __version__
+from ... import _tracking as tracking
 from ..._io import atomic_write_text
 from ..._results import StageResult
 from ..._runs import shared_run_dir
+from ..._version import __version__
 from ...dataset import RDFaceDataset
 from ...dataset.facade import parse_fold
 from . import loop, stacked
 from .card import render_card
-from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, VAE_HINT, TrainLoraConfig
+from .config import CHECKPOINTS, TEXT_TARGETS, UNET_TARGETS, VAE_HINT, VALIDATION_FILE, TrainLoraConfig
 from .data import load_training_images
 from .export import check_folder_names, read_record, write_adapter, write_index
 from .hub import push_adapters
 from .models import check_spec, load_base, model_digest
 from .prior import class_latents
 from .validation import Validator, write_samples
+
+LOG_STEPS = 10  # steps between two logs to the trackers (--report-to)
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,12 @@ def _accelerator(config: TrainLoraConfig) -> Accelerator:
     tests) that asks for another mixed precision gets a fresh one (the process group is kept).
     Without --mixed-precision, the launcher's setting (``ACCELERATE_MIXED_PRECISION``) or none."""
     precision = config.mixed_precision or os.environ.get("ACCELERATE_MIXED_PRECISION") or "no"
+    trackers = tracking.accelerator_kwargs(config)  # a tracker that is not installed: refused before any work
     try:
-        return Accelerator(mixed_precision=precision)
+        return Accelerator(mixed_precision=precision, **trackers)
     except ValueError:
         AcceleratorState._reset_state(reset_partial_state=False)
-        return Accelerator(mixed_precision=precision)
+        return Accelerator(mixed_precision=precision, **trackers)
 
 
 def train_lora(config: TrainLoraConfig) -> TrainLoraResult:
@@ -90,9 +94,12 @@ def train_lora(config: TrainLoraConfig) -> TrainLoraResult:
     digests = {"dataset": rd.digest, "base model": model_digest(config.base_model)}
     if not config.own_vae:
         digests["VAE"] = model_digest(config.vae_spec)
-    with shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=rd.digest) as (
-        folder,
-        _resumed,
+    with (
+        shared_run_dir(config, accelerator, inputs=inputs, digests=digests, dataset_digest=rd.digest) as (
+            folder,
+            _resumed,
+        ),
+        tracking.tracked(accelerator, config, folder),
     ):
         done = [a for a in selected if read_record(folder, a) is not None]
         pending = [i for i in indices if abbreviations[i] not in done]
@@ -209,9 +216,11 @@ def _train_pending(config, accelerator, rd, split, pending, folder, header) -> d
     )  # fmt: skip
     trained, seconds = [], 0.0
     with bar:
-        for group in mine:
+        for k, group in enumerate(mine):
             records_of = {c.abbr: {**record_base, **records[c.abbr]} for c in group}
-            seconds += _run_group(config, trainer, group, folder, bar, records_of, validator)
+            seconds += _run_group(
+                config, trainer, group, folder, bar, records_of, validator, offset=k * config.max_train_steps
+            )
             trained += [c.abbr for c in group]
     steps = len(mine) * config.max_train_steps
     samples = sum(len(g) for g in mine) * config.max_train_steps
@@ -260,9 +269,23 @@ def _prepare(config: TrainLoraConfig, trainer: loop.Trainer, base, images, size:
     return conditions, records
 
 
-def _run_group(config, trainer: loop.Trainer, group, folder: Path, bar, records: dict, validator=None) -> float:
+def _track(trainer: loop.Trainer, group, losses, step: int, samples: int, seconds: float) -> None:
+    """One logging step to the trackers (``--report-to``): each condition's loss, their mean,
+    the learning rate and throughput. ``step`` counts over this process's groups."""
+    values = losses[: len(group)].float().tolist()
+    record = {f"train/loss/{c.abbr}": v for c, v in zip(group, values)}
+    record["train/loss"] = sum(values) / len(values)
+    record["train/learning_rate"] = trainer.optimizer.param_groups[0]["lr"]
+    record["train/samples_per_second"] = samples / max(seconds, 1e-9)
+    trainer.accelerator.log(record, step=step)
+
+
+def _run_group(
+    config, trainer: loop.Trainer, group, folder: Path, bar, records: dict, validator=None, offset: int = 0
+) -> float:
     """Train one group from its checkpoint (or fresh) to the end (validation images when due),
-    then write its adapters; returns the seconds spent in the optimisation loop."""
+    then write its adapters; returns the seconds spent in the optimisation loop. ``offset``: the
+    steps of the groups before it (the trackers' step)."""
     abbrs = [c.abbr for c in group]
     ckpt = folder / CHECKPOINTS / f"group-{hashlib.sha256(json.dumps(abbrs).encode()).hexdigest()[:12]}.safetensors"
     loop.reset_group(trainer, group)
@@ -270,6 +293,7 @@ def _run_group(config, trainer: loop.Trainer, group, folder: Path, bar, records:
     bar.update(first)
     window = max(1, min(50, config.max_train_steps - first))
     recent = torch.zeros(len(group), device=trainer.device)
+    tracked = bool(trainer.accelerator.log_with) and trainer.accelerator.is_main_process
     started = time.perf_counter()
     for step in range(first, config.max_train_steps):
         losses = loop.train_step(trainer, loop.make_batch(trainer, group, step))
@@ -279,9 +303,15 @@ def _run_group(config, trainer: loop.Trainer, group, folder: Path, bar, records:
         if config.checkpointing_steps and done % config.checkpointing_steps == 0 and done < config.max_train_steps:
             loop.save_checkpoint(trainer, ckpt, done, abbrs)
         bar.update(1)
+        if tracked and (done % LOG_STEPS == 0 or done == config.max_train_steps):
+            _track(trainer, group, losses, offset + done, (done - first) * len(group), time.perf_counter() - started)
         if validator is not None and validator.due(done, config.max_train_steps):
             drawing = time.perf_counter()
             validator(group, done, config.max_train_steps)
+            for c in group:  # the validation grids to the trackers too
+                grid = folder / c.abbr / VALIDATION_FILE
+                if tracked and grid.is_file():
+                    tracking.log_image(trainer.accelerator, f"validation/{c.abbr}", grid, offset + done)
             started += time.perf_counter() - drawing  # not optimisation time
     mean_loss = (recent / window).tolist()  # .tolist() waits for the device: the loop's time is complete
     seconds = time.perf_counter() - started

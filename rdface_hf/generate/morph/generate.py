@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import datasets
 import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
@@ -21,6 +22,7 @@ from ..._errors import InputError
 from ..._outputs import note
 from ..._parallel import default_workers, process_pool
 from ...dataset.facade import RDFaceDataset, parse_fold
+from ...dataset.images import ImageRejected, decode_rgb
 from ...dataset.synthetic import SyntheticImage, SyntheticSetWriter, synthetic_card
 from ..config import GenerateConfig, GenerateResult
 from .morph import MorphInput, morph_pair
@@ -43,8 +45,14 @@ class TrainingFaces:
         landmarks = dataset.landmarks(split)
         self.pixels: list[np.ndarray] = []
         self.points: list[np.ndarray | None] = []
-        for i, image in enumerate(split.select_columns(["image"])["image"]):
-            pixels = _scaled(np.asarray(image.convert("RGB")), max_side)
+        images = split.select_columns(["image"]).cast_column("image", datasets.Image(decode=False))["image"]
+        for i, image in enumerate(images):
+            try:  # the builder's limits; an undecodable training image is one line
+                pixels = _scaled(np.asarray(decode_rgb((image or {}).get("bytes"))), max_side)
+            except ImageRejected as exc:
+                raise InputError(
+                    f"{dataset.source}: training image {self.ids[i]}: {exc}; rebuild the dataset"
+                ) from None
             self.pixels.append(pixels)
             face = _usable(landmarks[i])
             self.points.append(to_index_coords(landmarks[i], pixels.shape[1], pixels.shape[0]) if face else None)

@@ -132,3 +132,22 @@ def test_from_the_offline_hub_cache(tmp_path, hub_cache):
     assert "\n" not in str(exc.value)
     with pytest.raises(InputError, match="not a Hub repo id"):
         load_generator("no/such/model")
+
+
+def test_an_absurd_config_is_refused_before_allocating(tmp_path, monkeypatch):
+    """config.json asks for ngf 100000 (hundreds of GB of weights) beside a tiny weights file."""
+    g, _ = _tiny()
+    g.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "ngf": 100_000}))
+    built = []
+    real_init = FastGANGenerator.__init__
+
+    def record(self, *args, **kw):
+        built.append(torch.empty(0).device.type)  # the default device while the model is built
+        real_init(self, *args, **kw)
+
+    monkeypatch.setattr(FastGANGenerator, "__init__", record)
+    with pytest.raises(InputError, match="refused before allocating") as exc:
+        load_generator(str(tmp_path))
+    assert "\n" not in str(exc.value) and built == ["meta"], "only the meta-device probe was built"

@@ -21,7 +21,7 @@ def _one_thread():
 @pytest.fixture(scope="session")
 def tiny_sd(tmp_path_factory) -> Path:
     """A tiny seeded Stable Diffusion folder (diffusers layout, 64 px)."""
-    from rdface_hf.generate.lora.testing import save_tiny_pipeline
+    from tests.generate.lora.tiny_pipelines import save_tiny_pipeline
 
     return save_tiny_pipeline(tmp_path_factory.mktemp("tiny_sd") / "sd")
 
@@ -29,7 +29,7 @@ def tiny_sd(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def lora_build(tmp_path_factory) -> Path:
     """3 conditions (AAS, BBS, CCS); each 3 always-train, 1 fold-0 validation, 2 test images."""
-    from rdface_hf.generate.lora.testing import write_tiny_build
+    from tests.generate.lora.tiny_pipelines import write_tiny_build
 
     return write_tiny_build(tmp_path_factory.mktemp("lora_build") / "rdface", CONDITIONS)
 
@@ -37,7 +37,7 @@ def lora_build(tmp_path_factory) -> Path:
 @pytest.fixture
 def make_lora_build():
     """``(root, poison_test=False)`` -> the lora_build layout (poisoned: undecodable test images)."""
-    from rdface_hf.generate.lora.testing import write_tiny_build
+    from tests.generate.lora.tiny_pipelines import write_tiny_build
 
     return lambda root, **kw: write_tiny_build(root, CONDITIONS, **kw)
 

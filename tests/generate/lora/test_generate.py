@@ -41,7 +41,8 @@ def test_a_synthetic_set_with_provenance(generated, trained, assert_picture):
         abbr = index["abbreviations"][row["condition"]]
         record = index["adapters"][abbr]
         params = json.loads(row["params"])
-        assert row["generator"] == "lora" and row["source"] == f"{trained.resolve()}/{abbr}@local"
+        assert row["generator"] == "lora" and row["source"] == f"{trained.resolve().name}/{abbr}@local"
+        assert str(trained.resolve().parents[1]) not in row["source"] + row["params"], "no local path in a column"
         assert row["prompt"] == f"photo of a {abbr} child" and row["trained_on"] == "fold_0"
         assert row["parent_ids"] == record["image_ids"]
         assert params["steps"] == 2 and params["guidance"] == 7.5 and params["adapter"] == abbr
@@ -89,7 +90,7 @@ def test_mixed_batches_match_hot_swapping(generated, trained, tmp_path):
 
 
 def test_nsfw_flagged_outputs_are_dropped_and_counted(trained, tmp_path, capsys):
-    from rdface_hf.generate.lora.testing import tiny_safety_checker
+    from tests.generate.lora.tiny_pipelines import tiny_safety_checker
 
     checker, extractor = tiny_safety_checker()
     checker.concept_embeds_weights.data.fill_(-10.0)  # every image is flagged

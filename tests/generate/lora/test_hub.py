@@ -36,12 +36,15 @@ def test_push_creates_one_private_gated_repo_before_uploading(pushed, trained):
     assert pushed.calls[0][2]["private"] is True and pushed.calls[0][2]["repo_type"] == "model"
     assert pushed.calls[1][2]["gated"] == "manual"
     files = sorted(p.relative_to(pushed.root).as_posix() for p in pushed.root.rglob("*") if p.is_file())
-    expected = [f"{a}/{f}" for a in ("AAS", "BBS", "CCS") for f in ("adapter.json", "pytorch_lora_weights.safetensors")]
-    assert files == sorted([*expected, "README.md", "adapters.json", "train_lora_config.json"])
+    per_adapter = ("adapter.json", "pytorch_lora_weights.safetensors", "validation.png")
+    expected = [f"{a}/{f}" for a in ("AAS", "BBS", "CCS") for f in per_adapter]
+    assert files == sorted([*expected, "README.md", "adapters.json", "train_lora_config.json", "samples.png"])
     for path in pushed.root.rglob("*.json"):
         assert str(trained.parent) not in path.read_text(), f"a local path went to the Hub in {path.name}"
     card = ModelCard.load(pushed.root / "README.md")
     assert card.data.extra_gated_fields and "lab/rdface-lora" in card.text
+    assert "(samples.png)" in card.text  # the pictures: only in this gated repo, embedded in its card
+    assert (pushed.root / "samples.png").read_bytes() == (trained / "samples.png").read_bytes()
     assert (pushed.root / "AAS/pytorch_lora_weights.safetensors").read_bytes() == (
         trained / "AAS/pytorch_lora_weights.safetensors"
     ).read_bytes()

@@ -6,12 +6,14 @@ import json
 
 import pytest
 import torch
+from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file
 
+from rdface_hf._sheets import CELL, LABEL_WIDTH
 from rdface_hf.cli import main
 from rdface_hf.generate.lora import loop
-from rdface_hf.generate.lora.config import WEIGHT_NAME
+from rdface_hf.generate.lora.config import SAMPLES_FILE, VALIDATION_FILE, WEIGHT_NAME
 
 CONDITIONS = ("AAS", "BBS", "CCS")  # the conditions of the lora_build fixture
 
@@ -148,6 +150,8 @@ def test_text_encoder_lora_prior_preservation_and_bf16(train_args, tiny_sd, tmp_
         (["--rank", "0"], "--rank must be between 1 and 1024"),
         (["--push-to-hub", "not a repo"], "--push-to-hub must look like ORG/NAME"),
         (["--instance-prompt", "photo"], "--instance-prompt must contain {abbr}"),
+        (["--validation-images", "65"], "--validation-images must be between 0 and 64"),
+        (["--validation-steps", "-1"], "--validation-steps must be non-negative"),
     ],
 )
 def test_bad_input_is_one_line(extra, message, train_args, tmp_path, capsys):
@@ -183,6 +187,32 @@ def test_a_bad_base_model_leaves_no_output_behind(base, out_exists, train_args, 
     assert len(err) == 1 and "base model" in err[0], err
     assert (out.is_dir() and not any(out.iterdir())) if out_exists else not out.exists()
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_validation_pictures_and_the_card(trained, assert_picture):
+    """Default: 4 images per condition at the end, a grid per condition and the overview."""
+    for abbr in CONDITIONS:
+        grid = assert_picture(trained / abbr / VALIDATION_FILE)
+        assert grid.shape[:2] == (CELL, LABEL_WIDTH + 4 * CELL)  # one row ("final"), 4 images
+    overview = assert_picture(trained / SAMPLES_FILE)
+    assert overview.shape[:2] == (len(CONDITIONS) * CELL, LABEL_WIDTH + 4 * CELL)
+    last = assert_picture(trained / CONDITIONS[-1] / VALIDATION_FILE)[:, LABEL_WIDTH:]
+    assert (overview[-CELL:, LABEL_WIDTH:] == last).all()  # its row is the condition's final images
+    assert "![One row per condition" in (trained / "README.md").read_text()
+
+
+def test_validation_steps_draw_grids_and_leave_the_adapters_alone(trained, train_args, tmp_path):
+    out = tmp_path / "v"
+    assert main([*train_args(output_dir=out, validation_images=2, validation_steps=1)]) == 0
+    with Image.open(out / "AAS" / VALIDATION_FILE) as im:
+        assert im.size == (LABEL_WIDTH + 2 * CELL, 4 * CELL)  # steps 1, 2, 3 and final
+    for abbr in CONDITIONS:  # drawing forks the random state: the same adapters as without
+        a, b = _weights(out, abbr), _weights(trained, abbr)
+        assert all(torch.equal(a[k], b[k]) for k in b)
+    none = tmp_path / "none"
+    assert main([*train_args(output_dir=none, validation_images=0)]) == 0
+    assert not (none / SAMPLES_FILE).exists() and not (none / "AAS" / VALIDATION_FILE).exists()
+    assert "![One row per condition" not in (none / "README.md").read_text()
 
 
 def test_vae_auto_pairs_the_papers_vae_with_the_papers_base_model_only(
@@ -229,3 +259,19 @@ def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
     shutil.rmtree(build)
     make_lora_build(build, poison_test=True)
     input_change_refused(argv, capsys, "dataset")
+
+
+def test_report_to_tensorboard_logs_each_conditions_loss(train_args, tmp_path, tensorboard_run, capsys):
+    """--report-to tensorboard, offline: every condition's loss, the mean loss, the learning rate and
+    throughput, over the steps of every group; the config as hyperparameters."""
+    out = tmp_path / "tracked"
+    argv = [*train_args(output_dir=out, conditions="AAS,BBS", conditions_per_batch=1, max_train_steps=2)]
+    assert main([*argv, "--report-to", "tensorboard", "--run-name", "first"]) == 0, capsys.readouterr().err
+    assert (out / "logs" / "first").is_dir()
+    scalars, _, _ = tensorboard_run(out)
+    assert [s for s, _ in scalars["train/loss/AAS"]] == [2] and [s for s, _ in scalars["train/loss/BBS"]] == [4]
+    assert [s for s, _ in scalars["train/loss"]] == [2, 4]
+    assert all(v > 0 for _, v in scalars["train/loss"]) and scalars["train/samples_per_second"][0][1] > 0
+    assert scalars["train/learning_rate"][0][1] == pytest.approx(0.01)
+    hparams = next((out / "logs").rglob("hparams.yml")).read_text()
+    assert "rank: 4" in hparams and str(tmp_path) not in hparams

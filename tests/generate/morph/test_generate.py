@@ -163,6 +163,26 @@ def test_missing_dataset(tmp_path, capsys):
     assert code == 2 and "--dataset is required" in capsys.readouterr().err
 
 
+def test_an_undecodable_training_image_is_one_line(sim_build, tmp_path, capsys):
+    import shutil
+
+    import datasets
+
+    build = tmp_path / "corrupt"
+    shutil.copytree(sim_build, build)
+    shard = next((build / "data").glob("train-always-*.parquet"))
+    rows = datasets.Dataset.from_parquet(str(shard)).cast_column("image", datasets.Image(decode=False))
+    rows = rows.map(lambda r, i: {"image": {"bytes": b"not an image" if i == 0 else r["image"]["bytes"],
+                                            "path": None}}, with_indices=True)  # fmt: skip
+    shard.unlink()
+    rows.cast_column("image", datasets.Image()).to_parquet(str(shard))
+    capsys.readouterr()
+    code = main(["generate", "--generator", "morph", "--dataset", str(build), "--output-dir", str(tmp_path / "o")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("rdface")]  # not datasets' bars
+    assert code == 2 and len(err) == 1 and "training image" in err[0] and "unreadable" in err[0], err
+    assert not (tmp_path / "o").exists()
+
+
 def test_overwrite_keeps_a_users_file_and_a_rebuilt_dataset_is_not_resumed(
     rebuilt, tmp_path, capsys, user_file_survives, input_change_refused
 ):

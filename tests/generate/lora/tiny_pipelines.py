@@ -22,7 +22,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from PIL import Image
 from transformers import BertTokenizerFast, CLIPConfig, CLIPImageProcessor, CLIPTextConfig, CLIPTextModel
 
-from ...dataset.card import dataset_configs
+from rdface_hf.dataset.card import dataset_configs
 
 TINY_UNET = dict(
     block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
