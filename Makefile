@@ -21,7 +21,6 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install  ## simulate -> build -> load on the embedded default (CPU, about 2 minutes)
 	$(BIN)/rdface demo
-	$(BIN)/rdface benchmark --config studies/demo.yaml --output-dir demo_output/study
 
 lint: install  ## ruff lint and format check (CI runs it before the tests)
 	$(BIN)/ruff check .
