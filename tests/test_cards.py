@@ -38,7 +38,7 @@ def outputs(tmp_path_factory, sim_build) -> dict[str, Path]:
     _run(["report", "--dataset", sim, "--model", "landmarks", "--split", "test", "--output-dir", str(root / "rep")])
     _run(["train-classifier", "--dataset", sim, "--model", str(_tiny_vit(root / "vit")), "--fold", "0",
           "--epochs", "1", "--batch-size", "8", "--image-size", "32", "--output-dir", str(root / "clf")])  # fmt: skip
-    from rdface_hf.generate.lora.testing import save_tiny_pipeline, write_tiny_build
+    from tests.generate.lora.tiny_pipelines import save_tiny_pipeline, write_tiny_build
 
     sd = save_tiny_pipeline(root / "sd")
     lora_build = write_tiny_build(root / "lora_build" / "rdface", ("AAS", "BBS"))

@@ -85,7 +85,7 @@ def test_shots_run_trains_on_k_images_per_condition(colour_dataset, tmp_path, tr
     "extra, message",
     [
         (["--fold", "7"], "has no fold 7"),
-        (["--fold", "x"], "--fold must be a fold number or 'all'"),
+        (["--fold", "x"], "--fold must be a fold number 0..19 or 'all'"),
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--push-to-hub", "nope"], "--push-to-hub must look like ORG/NAME"),
         (["--mixed-precision", "fp8"], "invalid choice"),

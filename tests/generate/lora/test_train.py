@@ -146,7 +146,7 @@ def test_text_encoder_lora_prior_preservation_and_bf16(train_args, tiny_sd, tmp_
         (["--conditions", "AAS,NOPE"], "unknown condition"),
         (["--base-model", "/no/such/model"], "base model '/no/such/model': no such folder"),
         (["--fold", "7"], "has no fold 7"),
-        (["--fold", "x"], "--fold must be a fold number or 'test'"),
+        (["--fold", "x"], "--fold must be a fold number 0..19 or 'test'"),
         (["--rank", "0"], "--rank must be between 1 and 1024"),
         (["--push-to-hub", "not a repo"], "--push-to-hub must look like ORG/NAME"),
         (["--instance-prompt", "photo"], "--instance-prompt must contain {abbr}"),
