@@ -279,21 +279,8 @@ def atomic_output_dir(
     with output_lock(path):
         _recheck(out, path, owner=owner, overwrite=overwrite, inputs=inputs)
         existed = path.is_dir() and any(path.iterdir())
-        tmp = None
-        try:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-            os.chmod(tmp, 0o777 & ~_umask())
+        with _fresh_beside(path, owner, overwrite=overwrite, existed=existed) as tmp:
             yield tmp
-            if owner is not None:
-                write_manifest(tmp, owner.stages[0], list_files(tmp), complete=True)
-            _publish(tmp, path, owner=owner, overwrite=overwrite)
-        except BaseException as exc:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
-            if not isinstance(exc, OSError):
-                raise
-            detail = describe_oserror(exc).replace(str(tmp), str(path)) if tmp else describe_oserror(exc)
-            raise OutputWriteError(f"cannot finish {path}: {detail}; {_kept(path, existed)}") from None
 
 
 def _record(folder: Path, owner: Owner, mine: set[str], before: set[str], *, complete: bool) -> None:
@@ -329,7 +316,7 @@ def resumable_output_dir(
         _recheck(out, path, owner=owner, overwrite=overwrite, resume=True, inputs=inputs)
         existing = path.is_dir() and any(path.iterdir())
         if existing and overwrite:
-            with _fresh_beside(path, owner) as tmp:
+            with _fresh_beside(path, owner, overwrite=True, existed=True, resumable=True) as tmp:
                 yield tmp, False
             return
         try:
@@ -353,20 +340,25 @@ def resumable_output_dir(
 
 
 @contextlib.contextmanager
-def _fresh_beside(path: Path, owner: Owner) -> Iterator[Path]:
-    """A resumable run with ``--overwrite``: work in a sibling, swap it in at the end."""
+def _fresh_beside(
+    path: Path, owner: Owner | None, *, overwrite: bool, existed: bool, resumable: bool = False
+) -> Iterator[Path]:
+    """Work in a temporary sibling of ``path`` that replaces it only when the block finishes
+    (with the manifest of what it holds); on any error the sibling goes and ``path`` stays."""
     tmp = None
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
         os.chmod(tmp, 0o777 & ~_umask())
-        write_manifest(tmp, owner.stages[0], {}, complete=False)
+        if owner is not None and resumable:  # a resumable run's files are its own while it is unfinished
+            write_manifest(tmp, owner.stages[0], {}, complete=False)
         yield tmp
-        write_manifest(tmp, owner.stages[0], list_files(tmp), complete=True)
-        _publish(tmp, path, owner=owner, overwrite=True)
+        if owner is not None:
+            write_manifest(tmp, owner.stages[0], list_files(tmp), complete=True)
+        _publish(tmp, path, owner=owner, overwrite=overwrite)
     except BaseException as exc:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
         if not isinstance(exc, OSError):
             raise
         detail = describe_oserror(exc).replace(str(tmp), str(path)) if tmp else describe_oserror(exc)
-        raise OutputWriteError(f"cannot finish {path}: {detail}; {_kept(path, True)}") from None
+        raise OutputWriteError(f"cannot finish {path}: {detail}; {_kept(path, existed)}") from None
