@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -28,7 +29,7 @@ from ._errors import InputError
 from ._io import atomic_write_json
 from ._outputs import Owner, note, resumable_output_dir
 from ._owner import MANIFEST
-from ._values import BadValue, FieldError, checked_fields, parse_text
+from ._values import MAX_BYTES, BadValue, FieldError, checked_fields, parse_text
 from ._version import __version__
 
 T = TypeVar("T", bound="StageConfig")
@@ -184,7 +185,7 @@ class StageConfig:
         """Field values from a YAML or JSON file (a saved config or one written by hand)."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = _read_config_text(path)
         except OSError as exc:
             raise InputError(f"cannot read config {path}: {exc.strerror or exc}") from None
         except UnicodeDecodeError:
@@ -222,6 +223,19 @@ class StageConfig:
             return cls(**data)
         except TypeError as exc:  # a required field missing from the file
             raise InputError(f"config {path}: {exc}") from None
+
+
+def _read_config_text(path: Path) -> str:
+    """A config file's text: a regular file of at most ``MAX_BYTES``, checked before it is opened
+    (a FIFO would block the reader, a device would be read without end)."""
+    mode = os.stat(path)
+    if not stat.S_ISREG(mode.st_mode):
+        kind = "folder" if stat.S_ISDIR(mode.st_mode) else "special file (FIFO, socket or device)"
+        raise InputError(f"config {path} is a {kind}, not a regular file; refused unopened")
+    if mode.st_size > MAX_BYTES:
+        raise InputError(f"config {path} is larger than {MAX_BYTES // 1024} KiB")
+    with open(path, "rb") as fh:
+        return fh.read(MAX_BYTES + 1).decode("utf-8")
 
 
 @contextlib.contextmanager

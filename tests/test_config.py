@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 
 import pytest
 
@@ -224,3 +225,28 @@ def test_a_run_from_an_older_version_without_a_setting_is_not_resumed(tmp_path):
     with pytest.raises(InputError, match=r"other settings \(--difficulty\)"), open_run_dir(config, tmp_path / "run"):
         pass
     assert (tmp_path / "run" / "part-0.txt").read_text() == "work"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "huge"])
+def test_a_config_that_is_not_a_small_regular_file_is_refused_unopened(tmp_path, capsys, kind):
+    """A FIFO as --config would block the reader forever: refused before it is opened."""
+    import threading
+
+    from rdface_hf.cli import main
+
+    path = tmp_path / "settings.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("seed: 1\n" + "# padding\n" * 200_000)
+    result = []
+    worker = threading.Thread(target=lambda: result.append(main(["simulate", str(tmp_path / "o"), "--config",
+                                                                  str(path)])), daemon=True)  # fmt: skip
+    worker.start()
+    worker.join(timeout=30)
+    assert result == [2], "refused at once, never blocked on the FIFO"
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "settings.yaml" in err[0], err
+    assert not (tmp_path / "o").exists()
