@@ -27,6 +27,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
+from tqdm.auto import tqdm
 
 from .._errors import RDFaceError
 from .._io import atomic_write_bytes
@@ -253,8 +254,11 @@ def embed_faces(
         else:
             todo.append((i, key, arr, face))
     many = getattr(embedder, "embed_many", None)
+    # a bar on a terminal (tqdm's disable=None), none in logs: embedding takes a while on a CPU
+    bar = tqdm(total=len(todo), desc="face identity", unit="face", disable=None if len(todo) > batch_size else True)
     for start in range(0, len(todo), batch_size):
         part = todo[start : start + batch_size]
+        bar.update(len(part))
         arrs, fs = [t[2] for t in part], [t[3] for t in part]
         vecs = many(arrs, fs) if many else [embedder.embed(a, f) for a, f in zip(arrs, fs)]
         for (i, key, _, _), vec in zip(part, vecs):
@@ -264,6 +268,7 @@ def embed_faces(
                 out[i] = vec
             if cache is not None:
                 cache.put(key, vec)
+    bar.close()
     return out, status
 
 
