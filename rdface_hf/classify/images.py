@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from transformers import ViTImageProcessor
 
 from .._errors import InputError
+from ..dataset.images import ImageRejected, decode_rgb
 
 DECODE_BATCH = 64
 
@@ -35,12 +36,17 @@ def make_processor(size: int, mean: Sequence[float], std: Sequence[float]) -> Vi
 
 
 def _rgb(image, where: str):
-    if image is None:
+    """One stored image decoded under the builder's limits (formats, 50 megapixels): a PNG bomb
+    in a training or synthetic set is one line, never gigabytes of memory."""
+    data = image.get("bytes") if isinstance(image, dict) else None
+    if data is None and isinstance(image, dict) and image.get("path"):
+        raise InputError(f"{where}: the image is a file path, not stored bytes")
+    if not data:
         raise InputError(f"{where}: no image")
     try:
-        return image.convert("RGB")
-    except Exception as exc:  # truncated or corrupt bytes surface at decode time
-        raise InputError(f"{where}: unreadable image ({type(exc).__name__})") from None
+        return decode_rgb(data)
+    except ImageRejected as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def decode_images(
@@ -49,7 +55,7 @@ def decode_images(
     """uint8 ``(N, 3, S, S)``: every image of ``ds`` resized by ``processor``."""
     size = processor.size["height"], processor.size["width"]
     out = torch.empty((len(ds), 3, *size), dtype=torch.uint8)
-    images = ds.select_columns(["image"])
+    images = ds.select_columns(["image"]).cast_column("image", datasets.Image(decode=False))
     for start in tqdm(range(0, len(ds), DECODE_BATCH), desc=desc, unit="batch", disable=not progress, leave=False):
         stop = min(start + DECODE_BATCH, len(ds))
         try:

@@ -143,3 +143,18 @@ def test_one_fold_prints_no_spread():
     one = summary_row("m", {0: {"test": {"top_1": 0.25}}})
     table = summary_markdown([one], title="t", caption="c")
     assert "| m | 25.00 |" in table and "25.00 ±" not in table
+
+
+def test_a_png_bomb_in_a_training_set_is_one_line_not_gigabytes(png_header_only):
+    """The classifier and the probe decode under the builder's limits (50 megapixels)."""
+    import datasets
+
+    from rdface_hf._errors import InputError
+    from rdface_hf.classify.images import decode_images, make_processor
+
+    ds = datasets.Dataset.from_dict(
+        {"image": [{"bytes": png_header_only(20_000, 20_000), "path": None}]},
+        features=datasets.Features({"image": datasets.Image()}),
+    )
+    with pytest.raises(InputError, match="row 0"):
+        decode_images(ds, make_processor(32, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), progress=False)
