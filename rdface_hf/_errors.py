@@ -25,3 +25,12 @@ def one_line(message: object, limit: int = MAX_ERROR_CHARS) -> str:
     keep = max(limit - len(marker), 0)
     head = keep * 2 // 3
     return text[:head] + marker + text[len(text) - (keep - head) :]
+
+
+def hub_error(exc: BaseException, token: object = None) -> str:
+    """``Type: first line`` of a Hub client's error (network, auth, gated, no such repo), with the
+    token masked: what every push and pull says in its one line."""
+    first = (str(exc).splitlines() or [""])[0]
+    if isinstance(token, str) and token:
+        first = first.replace(token, "***")
+    return f"{type(exc).__name__}: {first}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from huggingface_hub import HfApi
 
-from .._errors import RDFaceError
+from .._errors import RDFaceError, hub_error
 
 FILES = ["README.md", "results.parquet", "summary.md", "summary.csv", "paired.csv", "report.html"]
 
@@ -20,8 +20,5 @@ def push_study(out: Path, repo_id: str, *, token: str | None = None, include_fac
         api.upload_folder(folder_path=str(out), repo_id=repo_id, repo_type="dataset", allow_patterns=FILES,
                           commit_message="rdface benchmark results")  # fmt: skip
     except Exception as exc:  # network, auth, Hub errors: one line, token masked
-        first = (str(exc).splitlines() or [""])[0]
-        if token:
-            first = first.replace(token, "***")
-        raise RDFaceError(f"could not push to {repo_id}: {type(exc).__name__}: {first}") from None
+        raise RDFaceError(f"could not push to {repo_id}: {hub_error(exc, token)}") from None
     return str(url)

@@ -19,7 +19,7 @@ from typing import Any
 import huggingface_hub
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 
-from .._errors import InputError, RDFaceError
+from .._errors import InputError, RDFaceError, hub_error
 from .._version import __version__
 from ..dataset.card import gated_card_fields, unique_tags, with_framework_versions
 from .config import TOP_K
@@ -162,8 +162,5 @@ def push(
     except RDFaceError:
         raise
     except Exception as exc:  # network, auth, Hub errors: one line, never the token
-        first = (str(exc).splitlines() or [""])[0]
-        if token:
-            first = first.replace(token, "***")
-        raise RDFaceError(f"could not push to {repo_id}: {type(exc).__name__}: {first}") from None
+        raise RDFaceError(f"could not push to {repo_id}: {hub_error(exc, token)}") from None
     return str(url)

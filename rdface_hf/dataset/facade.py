@@ -16,7 +16,7 @@ import datasets
 import numpy as np
 from huggingface_hub import DatasetCard, snapshot_download
 
-from .._errors import InputError
+from .._errors import InputError, hub_error
 from .build_files import (
     CARD_FILE,
     HUB_FILES,
@@ -58,10 +58,7 @@ def snapshot(repo_id: str, *, revision: str | None = None, token: str | bool | N
             repo_id, repo_type="dataset", revision=revision, token=token, allow_patterns=list(HUB_FILES)
         )
     except Exception as exc:  # offline with nothing cached, gated, no such repo: one line
-        first = (str(exc).splitlines() or [""])[0]
-        if isinstance(token, str) and token:
-            first = first.replace(token, "***")
-        raise InputError(f"cannot open dataset {repo_id}: {type(exc).__name__}: {first}") from None
+        raise InputError(f"cannot open dataset {repo_id}: {hub_error(exc, token)}") from None
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from pathlib import Path
 from huggingface_hub import DatasetCard, HfApi
 
 from .._config import is_hub_repo_id
-from .._errors import InputError, RDFaceError
+from .._errors import InputError, RDFaceError, hub_error
 from .build_files import CARD_FILE, HUB_FILES, REPORT_FILE, SHARD_GLOB
 from .card import DEFAULT_REPO_ID
 from .config import PublishConfig  # noqa: F401 - its old home
@@ -105,10 +105,7 @@ def publish(
     except RDFaceError:
         raise
     except Exception as exc:  # network, auth, Hub errors (httpx or requests, by version): one line
-        first = (str(exc).splitlines() or [""])[0]
-        if token:
-            first = first.replace(token, "***")
-        raise RDFaceError(f"could not publish to {repo_id}: {type(exc).__name__}: {first}") from None
+        raise RDFaceError(f"could not publish to {repo_id}: {hub_error(exc, token)}") from None
     return str(url)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import huggingface_hub
 
-from ..._errors import InputError, RDFaceError
+from ..._errors import InputError, RDFaceError, hub_error
 from ..._io import atomic_write_json
 from .card import render_card
 from .config import ADAPTER_RECORD, INDEX_FILE, SAMPLES_FILE, VALIDATION_FILE, WEIGHT_NAME, is_repo_id
@@ -88,10 +88,7 @@ def push_adapters(folder: str | os.PathLike, repo_id: str, *, token: str | None 
     except RDFaceError:
         raise
     except Exception as exc:  # network, auth, Hub errors: one line, no token
-        first = (str(exc).splitlines() or [""])[0]
-        if token:
-            first = first.replace(token, "***")
-        raise RDFaceError(f"could not push the adapters to {repo_id}: {type(exc).__name__}: {first}") from None
+        raise RDFaceError(f"could not push the adapters to {repo_id}: {hub_error(exc, token)}") from None
     return str(url)
 
 
